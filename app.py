@@ -1,0 +1,115 @@
+"""Roundtable's entry: page config, who-is-this, and the navigation this role may see."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from models import access
+from models.access import Identity
+from models.errors import DomainError
+from models.i18n import LANGS
+from models.schema import Role
+from pages import _ui
+
+st.set_page_config(page_title="Roundtable", page_icon="🟠", layout="wide")
+
+# Every page this app has, and which roles may open it. A page not in a session's
+# navigation cannot be reached by URL either.
+PAGES: dict[str, tuple[str, str, frozenset[Role]]] = {
+    "group_issues": ("nav.group_issues", ":material/edit_note:", frozenset({Role.GROUP})),
+    "overview": ("nav.overview", ":material/bar_chart:", frozenset(Role) - {Role.GROUP}),
+    "facilitate": (
+        "nav.facilitate",
+        ":material/tune:",
+        frozenset({Role.FACILITATOR, Role.ORGANIZER}),
+    ),
+    "organizer_workshop": ("nav.workshop", ":material/event:", frozenset({Role.ORGANIZER})),
+    "organizer_groups": ("nav.groups", ":material/groups:", frozenset({Role.ORGANIZER})),
+    "organizer_join": ("nav.join", ":material/qr_code_2:", frozenset({Role.ORGANIZER})),
+    "organizer_data": ("nav.data", ":material/download:", frozenset({Role.ORGANIZER})),
+}
+
+
+def _client() -> str:
+    return st.context.ip_address or "unknown"
+
+
+def _identity_from_url() -> None:
+    """A new session (first visit or refresh) re-derives its role from the URL."""
+    params = st.query_params
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = params.get("lang") if params.get("lang") in LANGS else "th"
+    if _ui.identity() is not None:
+        return
+    engine = _ui.engine()
+    try:
+        if code := params.get("join"):
+            group = access.join_group(engine, code, client=_client())
+            st.session_state["identity"] = Identity(Role.GROUP, group.workshop_id, group.id)
+            st.session_state["url_key"] = ("join", group.join_code)
+        elif code := params.get("view"):
+            workshop = access.join_viewer(engine, code, client=_client())
+            st.session_state["identity"] = Identity(Role.VIEWER, workshop.id)
+            st.session_state["url_key"] = ("view", workshop.view_code)
+        elif token := params.get("s"):
+            found = access.parse_token(engine, token)
+            if found is None:
+                raise DomainError("error.login.expired")
+            st.session_state["identity"] = found
+            st.session_state["url_key"] = ("s", token)
+    except DomainError as error:
+        st.session_state["login_error"] = error
+        for key in ("join", "view", "s"):
+            params.pop(key, None)
+
+
+def _sync_url() -> None:
+    """Keep what proves the role (and the language) in the URL, so a refresh keeps both."""
+    wanted: dict[str, str] = {}
+    if url_key := st.session_state.get("url_key"):
+        wanted[url_key[0]] = url_key[1]
+    if _ui.lang() != "th":
+        wanted["lang"] = _ui.lang()
+    for key in ("join", "view", "s", "lang"):
+        if key in wanted and st.query_params.get(key) != wanted[key]:
+            st.query_params[key] = wanted[key]
+        elif key not in wanted and key in st.query_params:
+            del st.query_params[key]
+
+
+def _sidebar() -> None:
+    with st.sidebar:
+        st.radio(
+            "ภาษา / Language",
+            LANGS,
+            format_func=lambda code: {"th": "ไทย", "en": "English"}[code],
+            key="lang",
+            horizontal=True,
+        )
+        who = _ui.identity()
+        if who is None:
+            return
+        st.caption(_ui.tr(f"role.{who.role.value}"))
+        if st.button(_ui.tr("nav.logout"), key="logout", icon=":material/logout:"):
+            for key in ("identity", "url_key", "workshop_id"):
+                st.session_state.pop(key, None)
+            st.rerun()
+
+
+def _navigation() -> st.navigation:
+    who = _ui.identity()
+    if who is None:
+        home = st.Page("pages/home.py", title=_ui.tr("nav.home"), icon=":material/login:")
+        return st.navigation([home], position="hidden")
+    pages = [
+        st.Page(f"pages/{name}.py", title=_ui.tr(title), icon=icon, url_path=name)
+        for name, (title, icon, roles) in PAGES.items()
+        if who.role in roles
+    ]
+    return st.navigation(pages)
+
+
+_identity_from_url()
+_sidebar()
+_sync_url()
+_navigation().run()

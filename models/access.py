@@ -1,0 +1,241 @@
+"""Who is this: credentials, join codes, signed session tokens and throttling.
+
+Groups and viewers carry their code in the URL (`?join=CODE`, `?view=CODE`): it is
+what they were handed, and a refresh re-checks it, so a regenerated code locks the
+old link out. Staff log in once and carry a signed, expiring token (`?s=...`)
+instead of the PIN or password; changing the credential invalidates old tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from models import db
+from models.errors import DomainError, Throttled
+from models.schema import AppSecret, AuthThrottle, BreakoutGroup, Role, Workshop, utcnow
+
+# No 0/O, 1/I/L: codes are read aloud and typed from a projector.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+TOKEN_LIFETIME = dt.timedelta(hours=24)
+FREE_ATTEMPTS = 5
+MAX_LOCK_SECONDS = 900
+FORGET_AFTER = dt.timedelta(minutes=15)
+SECRETS_FILE = db.ROOT / ".streamlit" / "secrets.toml"
+
+STAFF_CREDENTIALS = {Role.ORGANIZER: "ORGANIZER_PASSWORD", Role.FACILITATOR: "FACILITATOR_PIN"}
+
+
+@dataclass(frozen=True)
+class Identity:
+    role: Role
+    workshop_id: int | None = None
+    group_id: int | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this identity."""
+        return f"group:{self.group_id}" if self.role is Role.GROUP else self.role.value
+
+
+def new_code(length: int = CODE_LENGTH) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def normalize_code(code: str) -> str:
+    """Codes are typed by hand: ignore case, spaces and dashes."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+# --- credentials -------------------------------------------------------------------------
+
+
+def hash_secret(value: str, *, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(value.encode(), salt=salt, n=2**14, r=8, p=1)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def verify_secret(value: str, stored: str) -> bool:
+    try:
+        scheme, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    candidate = hash_secret(value, salt=bytes.fromhex(salt)).split("$")[2]
+    return hmac.compare_digest(candidate, digest)
+
+
+def configured_secret(env_name: str, secrets_file: Path = SECRETS_FILE) -> str | None:
+    """A credential from the environment, else from .streamlit/secrets.toml, else None."""
+    if os.environ.get(env_name):
+        return os.environ[env_name]
+    if secrets_file.exists():
+        with secrets_file.open("rb") as fh:
+            value = tomllib.load(fh).get(env_name)
+        if value:
+            return str(value)
+    return None
+
+
+def ensure_credentials(engine: Engine) -> dict[str, str]:
+    """Create what is missing: the token key, and any credential not configured.
+
+    Returns the generated plaintexts ({env name: value}) so the caller can print them
+    once; only their salted hashes are stored. Safe to call from several processes.
+    """
+    generated: dict[str, str] = {}
+    with db.write(engine) as session:
+        if session.get(AppSecret, "token_key") is None:
+            session.add(AppSecret(name="token_key", value=secrets.token_hex(32)))
+        for env_name in STAFF_CREDENTIALS.values():
+            if configured_secret(env_name) or session.get(AppSecret, env_name):
+                continue
+            plain = new_code(6) if env_name == "FACILITATOR_PIN" else secrets.token_urlsafe(9)
+            session.add(AppSecret(name=env_name, value=hash_secret(plain)))
+            generated[env_name] = plain
+    return generated
+
+
+def _credential_hash(session: Session, env_name: str) -> str | None:
+    configured = configured_secret(env_name)
+    if configured is not None:
+        # Hash with a fixed salt so the token fingerprint changes when the value does.
+        return hash_secret(configured, salt=hashlib.sha256(env_name.encode()).digest()[:16])
+    row = session.get(AppSecret, env_name)
+    return row.value if row else None
+
+
+# --- throttling -------------------------------------------------------------------------
+
+
+def _check_throttle(session: Session, key: str) -> None:
+    row = session.get(AuthThrottle, key)
+    if row and row.locked_until and row.locked_until > utcnow():
+        raise Throttled(int((row.locked_until - utcnow()).total_seconds()) + 1)
+
+
+def _record_failure(engine: Engine, key: str) -> None:
+    with db.write(engine) as session:
+        row = session.get(AuthThrottle, key) or AuthThrottle(key=key)
+        now = utcnow()
+        if row.updated_at and now - row.updated_at > FORGET_AFTER:
+            row.failures = 0
+        row.failures += 1
+        row.updated_at = now
+        if row.failures >= FREE_ATTEMPTS:
+            lock = min(MAX_LOCK_SECONDS, 30 * 2 ** (row.failures - FREE_ATTEMPTS))
+            row.locked_until = now + dt.timedelta(seconds=lock)
+        session.add(row)
+
+
+def _guarded(engine: Engine, kind: str, client: str) -> str:
+    """The throttle key for this attempt; raises Throttled while the client is locked out."""
+    key = f"{kind}:{client}"
+    with db.read(engine) as session:
+        _check_throttle(session, key)
+    return key
+
+
+# --- logging in ---------------------------------------------------------------------------
+
+
+def login_staff(engine: Engine, role: Role, value: str, *, client: str) -> str:
+    """Check the organizer password or facilitator PIN; returns a session token."""
+    key = _guarded(engine, f"staff-{role.value}", client)
+    env_name = STAFF_CREDENTIALS[role]
+    with db.read(engine) as session:
+        stored = _credential_hash(session, env_name)
+    configured = configured_secret(env_name)
+    if configured is not None:
+        ok = hmac.compare_digest(value.strip().encode(), configured.encode())
+    else:
+        ok = stored is not None and verify_secret(value.strip(), stored)
+    if not ok:
+        _record_failure(engine, key)
+        raise DomainError("error.login.wrong_secret")
+    return make_token(engine, role)
+
+
+def join_group(engine: Engine, code: str, *, client: str) -> BreakoutGroup:
+    """The group a join code belongs to; wrong codes are throttled per client."""
+    key = _guarded(engine, "join", client)
+    with db.read(engine) as session:
+        group = session.exec(
+            select(BreakoutGroup).where(BreakoutGroup.join_code == normalize_code(code))
+        ).first()
+    if group is None:
+        _record_failure(engine, key)
+        raise DomainError("error.login.wrong_code")
+    return group
+
+
+def join_viewer(engine: Engine, code: str, *, client: str) -> Workshop:
+    """The workshop a read-only view code belongs to."""
+    key = _guarded(engine, "view", client)
+    with db.read(engine) as session:
+        workshop = session.exec(
+            select(Workshop).where(Workshop.view_code == normalize_code(code))
+        ).first()
+    if workshop is None:
+        _record_failure(engine, key)
+        raise DomainError("error.login.wrong_code")
+    return workshop
+
+
+# --- tokens -------------------------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _sign(session: Session, payload: str, role: Role) -> str:
+    key_row = session.get(AppSecret, "token_key")
+    if key_row is None:
+        raise RuntimeError("ensure_credentials() has not run on this database")
+    fingerprint = _credential_hash(session, STAFF_CREDENTIALS[role]) or ""
+    key = (key_row.value + fingerprint).encode()
+    return _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
+
+
+def make_token(engine: Engine, role: Role, *, lifetime: dt.timedelta = TOKEN_LIFETIME) -> str:
+    expires = int((utcnow() + lifetime).timestamp())
+    payload = _b64(json.dumps({"r": role.value, "e": expires}).encode())
+    with db.read(engine) as session:
+        return f"{payload}.{_sign(session, payload, role)}"
+
+
+def parse_token(engine: Engine, token: str) -> Identity | None:
+    """The staff identity a token proves, or None if forged, stale or expired."""
+    try:
+        payload, signature = token.split(".")
+        data = json.loads(_unb64(payload))
+        role = Role(data["r"])
+        expires = int(data["e"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if role not in STAFF_CREDENTIALS:
+        return None
+    if expires < utcnow().timestamp():
+        return None
+    with db.read(engine) as session:
+        expected = _sign(session, payload, role)
+    return Identity(role) if hmac.compare_digest(expected, signature) else None

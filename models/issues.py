@@ -1,0 +1,231 @@
+"""Issues: what breakout groups enter, edit and delete, and what they may see."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, col, select
+
+from models import audit, db, phases, text
+from models.access import Identity
+from models.errors import DomainError, Forbidden, NotFound
+from models.schema import BreakoutGroup, Domain, Issue, Level, Role, Workshop, utcnow
+
+MAX_STATEMENT = 2000
+
+
+class IssueInput(SQLModel):
+    """The fields of the entry form, as typed."""
+
+    domain_id: int
+    statement: str
+    cause: str = ""
+    impact: str = ""
+    affected: list[str] = []
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class IssueFields:
+    domain_id: int
+    statement: str
+    cause: str
+    impact: str
+    affected: str
+    fix: str
+
+
+def validate(data: IssueInput) -> IssueFields:
+    """Normalised, checked fields; raises DomainError naming the first bad field."""
+    levels = [str(level) for level in data.affected]
+    unknown = [level for level in levels if level not in Level._value2member_map_]
+    if unknown:
+        raise DomainError("error.issue.affected", value=", ".join(unknown))
+    ordered = [level.value for level in Level if level.value in levels]
+    return IssueFields(
+        domain_id=data.domain_id,
+        statement=text.clean(
+            data.statement, field="statement", required=True, max_length=MAX_STATEMENT
+        ),
+        cause=text.clean(data.cause, field="cause", max_length=MAX_STATEMENT),
+        impact=text.clean(data.impact, field="impact", max_length=MAX_STATEMENT),
+        affected=",".join(ordered),
+        fix=text.clean(data.fix, field="fix", max_length=MAX_STATEMENT),
+    )
+
+
+def _check_domain(session: Session, workshop_id: int, domain_id: int) -> None:
+    domain = session.get(Domain, domain_id)
+    if domain is None or domain.workshop_id != workshop_id:
+        raise DomainError("error.issue.domain")
+
+
+def _own_issue(session: Session, identity: Identity, issue_id: int) -> tuple[Issue, Workshop]:
+    issue = session.get(Issue, issue_id)
+    if issue is None or issue.deleted_at is not None:
+        raise NotFound("issue")
+    if identity.role is Role.GROUP and issue.group_id != identity.group_id:
+        raise Forbidden("error.issue.not_yours")
+    workshop = session.get(Workshop, issue.workshop_id)
+    assert workshop is not None
+    return issue, workshop
+
+
+def add_issue(
+    engine: Engine,
+    *,
+    identity: Identity,
+    data: IssueInput,
+    client_token: str | None = None,
+) -> Issue:
+    """Store a group's new issue. The same `client_token` twice stores it once."""
+    if identity.role is not Role.GROUP or identity.group_id is None:
+        raise Forbidden()
+    fields = validate(data)
+    try:
+        with db.write(engine) as session:
+            group = session.get(BreakoutGroup, identity.group_id)
+            if group is None:
+                raise NotFound("group")
+            if client_token:
+                existing = session.exec(
+                    select(Issue).where(
+                        Issue.group_id == group.id, Issue.client_token == client_token
+                    )
+                ).first()
+                if existing is not None:
+                    return existing
+            workshop = session.get(Workshop, group.workshop_id)
+            assert workshop is not None
+            phases.require(workshop, "enter_issue")
+            _check_domain(session, workshop.id, fields.domain_id)  # type: ignore[arg-type]
+            issue = Issue(
+                workshop_id=workshop.id,  # type: ignore[arg-type]
+                group_id=group.id,  # type: ignore[arg-type]
+                client_token=client_token,
+                **fields.__dict__,
+            )
+            session.add(issue)
+            session.flush()
+            audit.record(
+                session,
+                actor=identity.actor,
+                action="issue.add",
+                workshop_id=workshop.id,
+                entity="issue",
+                entity_id=issue.id,
+                after=audit.snapshot(issue),
+            )
+    except IntegrityError:
+        # Two submits with one token raced past the check: the other one stored it.
+        with db.read(engine) as session:
+            existing = session.exec(
+                select(Issue).where(
+                    Issue.group_id == identity.group_id, Issue.client_token == client_token
+                )
+            ).first()
+        if existing is None:
+            raise
+        return existing
+    return issue
+
+
+def edit_issue(engine: Engine, *, identity: Identity, issue_id: int, data: IssueInput) -> Issue:
+    fields = validate(data)
+    with db.write(engine) as session:
+        issue, workshop = _own_issue(session, identity, issue_id)
+        if identity.role is Role.GROUP:
+            phases.require(workshop, "enter_issue")
+        _check_domain(session, workshop.id, fields.domain_id)  # type: ignore[arg-type]
+        before = audit.snapshot(issue)
+        for key, value in fields.__dict__.items():
+            setattr(issue, key, value)
+        issue.updated_at = utcnow()
+        session.add(issue)
+        audit.record(
+            session,
+            actor=identity.actor,
+            action="issue.edit",
+            workshop_id=workshop.id,
+            entity="issue",
+            entity_id=issue_id,
+            before=before,
+            after=audit.snapshot(issue),
+        )
+    return issue
+
+
+def delete_issue(engine: Engine, *, identity: Identity, issue_id: int) -> Issue:
+    """Soft delete: the row stays, marked, and `restore_issue` brings it back."""
+    with db.write(engine) as session:
+        issue, workshop = _own_issue(session, identity, issue_id)
+        if identity.role is Role.GROUP:
+            phases.require(workshop, "enter_issue")
+        issue.deleted_at = utcnow()
+        session.add(issue)
+        audit.record(
+            session,
+            actor=identity.actor,
+            action="issue.delete",
+            workshop_id=workshop.id,
+            entity="issue",
+            entity_id=issue_id,
+            before={"deleted_at": None},
+            after={"deleted_at": issue.deleted_at.isoformat()},
+        )
+    return issue
+
+
+def restore_issue(engine: Engine, *, identity: Identity, issue_id: int) -> Issue:
+    with db.write(engine) as session:
+        issue = session.get(Issue, issue_id)
+        if issue is None or issue.deleted_at is None:
+            raise NotFound("issue")
+        if identity.role is Role.GROUP and issue.group_id != identity.group_id:
+            raise Forbidden("error.issue.not_yours")
+        before = {"deleted_at": issue.deleted_at.isoformat()}
+        issue.deleted_at = None
+        session.add(issue)
+        audit.record(
+            session,
+            actor=identity.actor,
+            action="issue.restore",
+            workshop_id=issue.workshop_id,
+            entity="issue",
+            entity_id=issue_id,
+            before=before,
+            after={"deleted_at": None},
+        )
+    return issue
+
+
+def group_issues(engine: Engine, group_id: int) -> list[Issue]:
+    """A group's live issues, newest first."""
+    with db.read(engine) as session:
+        query = (
+            select(Issue)
+            .where(Issue.group_id == group_id, col(Issue.deleted_at).is_(None))
+            .order_by(col(Issue.created_at).desc(), col(Issue.id).desc())
+        )
+        return list(session.exec(query))
+
+
+def workshop_issues(
+    engine: Engine, workshop_id: int, *, include_deleted: bool = False
+) -> list[Issue]:
+    with db.read(engine) as session:
+        query = select(Issue).where(Issue.workshop_id == workshop_id)
+        if not include_deleted:
+            query = query.where(col(Issue.deleted_at).is_(None))
+        return list(session.exec(query.order_by(col(Issue.id))))
+
+
+def count_by_domain(issues: list[Issue]) -> Counter[int]:
+    return Counter(issue.domain_id for issue in issues)
+
+
+def affected_levels(issue: Issue) -> list[Level]:
+    return [Level(value) for value in issue.affected.split(",") if value]

@@ -1,0 +1,95 @@
+"""What every page shares: the engine, the visitor's identity, language and workshop.
+
+Not a page (the leading underscore keeps it out of the navigation and the smoke test).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from models import db, i18n, workshops
+from models.access import Identity
+from models.bootstrap import bootstrap
+from models.errors import DomainError
+from models.schema import Role, Workshop
+from models.text import escape_markdown
+
+
+@st.cache_resource(show_spinner=False)
+def _engine_for(url: str) -> Engine:
+    engine = db.get_engine(url)
+    for name, value in bootstrap(engine).items():
+        # Nobody configured this credential: say it once, on the server's console.
+        print(f"{name}={value}  (generated; only its hash is stored)", flush=True)
+    return engine
+
+
+def engine() -> Engine:
+    return _engine_for(db.database_url())
+
+
+def lang() -> str:
+    return st.session_state.get("lang", i18n.DEFAULT_LANG)
+
+
+def tr(key: str, **values: Any) -> str:
+    return i18n.t(lang(), key, **values)
+
+
+def md(text: str) -> str:
+    """User text made safe for the few widgets that only take Markdown (labels, titles)."""
+    return escape_markdown(text)
+
+
+def show_error(error: DomainError) -> None:
+    st.error(i18n.error_message(lang(), error), icon="⚠️")
+
+
+def identity() -> Identity | None:
+    return st.session_state.get("identity")
+
+
+def require_identity() -> Identity:
+    found = identity()
+    if found is None:  # navigation hides every page but home from visitors
+        st.stop()
+    return found  # type: ignore[return-value]
+
+
+def workshop() -> Workshop:
+    """The workshop this session works on: its own for groups and viewers, chosen for staff."""
+    who = require_identity()
+    workshop_id = who.workshop_id or st.session_state.get("workshop_id")
+    if workshop_id is None:
+        found = workshops.list_workshops(engine())
+        if not found:
+            st.info(tr("workshop.none"))
+            st.stop()
+        workshop_id = found[0].id
+        st.session_state["workshop_id"] = workshop_id
+    return workshops.get_workshop(engine(), workshop_id=workshop_id)
+
+
+def is_staff() -> bool:
+    who = identity()
+    return who is not None and who.role in (Role.ORGANIZER, Role.FACILITATOR)
+
+
+def domain_label(name: str, name_en: str) -> str:
+    return name_en if lang() == "en" and name_en else name
+
+
+def form_token(scope: str) -> str:
+    """An idempotency key for the next submit of a form; renewed after each success."""
+    key = f"_token_{scope}"
+    if key not in st.session_state:
+        st.session_state[key] = uuid.uuid4().hex
+    return st.session_state[key]
+
+
+def renew_form_token(scope: str) -> None:
+    st.session_state.pop(f"_token_{scope}", None)

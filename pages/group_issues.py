@@ -1,0 +1,191 @@
+"""A breakout group's screen: enter, edit and delete its own issues, per domain."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from models import i18n, issues, phases, workshops
+from models.errors import DomainError
+from models.issues import IssueInput
+from models.schema import Issue
+from pages import _ui
+
+FIELDS = ("statement", "cause", "impact", "fix")
+DOUBLE_SUBMIT_WINDOW = 10.0  # seconds in which an identical submit is a double click
+
+who = _ui.require_identity()
+engine = _ui.engine()
+workshop = _ui.workshop()
+group = workshops.get_group(engine, who.group_id)  # type: ignore[arg-type]
+domains = workshops.list_domains(engine, workshop.id)  # type: ignore[arg-type]
+domain_names = {d.id: _ui.domain_label(d.name, d.name_en) for d in domains}
+level_names = i18n.choices(_ui.lang(), "level")
+open_for_entry = phases.allows(workshop.phase, "enter_issue")
+ss = st.session_state
+
+
+def _input(prefix: str) -> IssueInput:
+    return IssueInput(
+        domain_id=ss[f"{prefix}domain"],
+        affected=ss.get(f"{prefix}affected") or [],
+        **{name: ss.get(f"{prefix}{name}", "") for name in FIELDS},
+    )
+
+
+def _submit_new() -> None:
+    data = _input("new_")
+    fingerprint = hash(data.model_dump_json())
+    last = ss.get("new_last")
+    if last and last[0] == fingerprint and time.monotonic() - last[1] < DOUBLE_SUBMIT_WINDOW:
+        return  # the second click of a double click
+    try:
+        issues.add_issue(engine, identity=who, data=data, client_token=_ui.form_token("new"))
+    except DomainError as error:
+        ss["new_error"] = error  # the fields keep what was typed
+        return
+    _ui.renew_form_token("new")
+    ss["new_last"] = (fingerprint, time.monotonic())
+    ss["new_saved"] = True
+    for name in FIELDS:
+        ss[f"new_{name}"] = ""
+    ss["new_affected"] = []
+
+
+def _submit_edit(issue_id: int) -> None:
+    try:
+        issues.edit_issue(engine, identity=who, issue_id=issue_id, data=_input(f"edit{issue_id}_"))
+    except DomainError as error:
+        ss["edit_error"] = error
+        return
+    ss.pop("editing", None)
+
+
+def _start_edit(issue: Issue) -> None:
+    ss["editing"] = issue.id
+    prefix = f"edit{issue.id}_"
+    ss[f"{prefix}domain"] = issue.domain_id
+    ss[f"{prefix}affected"] = [level.value for level in issues.affected_levels(issue)]
+    for name in FIELDS:
+        ss[f"{prefix}{name}"] = getattr(issue, name)
+
+
+def _delete(issue_id: int) -> None:
+    try:
+        issues.delete_issue(engine, identity=who, issue_id=issue_id)
+    except DomainError as error:
+        ss["edit_error"] = error
+        return
+    ss["undo_delete"] = issue_id
+
+
+def _undo_delete() -> None:
+    issues.restore_issue(engine, identity=who, issue_id=ss.pop("undo_delete"))
+
+
+def _issue_fields(prefix: str) -> None:
+    """The entry widgets, shared by the new-issue form and the edit form."""
+    st.selectbox(
+        _ui.tr("field.domain"),
+        list(domain_names),
+        format_func=domain_names.get,
+        key=f"{prefix}domain",
+    )
+    st.text_area(
+        _ui.tr("field.statement") + " *",
+        key=f"{prefix}statement",
+        max_chars=issues.MAX_STATEMENT,
+        placeholder=_ui.tr("issue.statement_hint"),
+    )
+    st.text_area(_ui.tr("field.cause"), key=f"{prefix}cause", height=80)
+    st.text_area(_ui.tr("field.impact"), key=f"{prefix}impact", height=80)
+    st.pills(
+        _ui.tr("field.affected"),
+        list(level_names),
+        format_func=level_names.get,
+        selection_mode="multi",
+        key=f"{prefix}affected",
+    )
+    st.text_area(_ui.tr("field.fix"), key=f"{prefix}fix", height=80)
+
+
+def _show_issue(issue: Issue) -> None:
+    with st.container(border=True, key=f"issue_{issue.id}"):
+        if ss.get("editing") == issue.id:
+            with st.form(f"edit_form_{issue.id}"):
+                _issue_fields(f"edit{issue.id}_")
+                left, right = st.columns(2)
+                left.form_submit_button(
+                    _ui.tr("action.save"), type="primary", on_click=_submit_edit, args=(issue.id,)
+                )
+                right.form_submit_button(
+                    _ui.tr("action.cancel"), on_click=ss.pop, args=("editing",)
+                )
+            return
+        st.text(issue.statement)
+        details = [
+            f"**{_ui.tr(f'field.{name}')}:** {_ui.md(getattr(issue, name))}"
+            for name in ("cause", "impact", "fix")
+            if getattr(issue, name)
+        ]
+        levels = ", ".join(level_names[level.value] for level in issues.affected_levels(issue))
+        if levels:
+            details.append(f"**{_ui.tr('field.affected')}:** {levels}")
+        if details:
+            st.caption("  \n".join(details))
+        if open_for_entry:
+            left, right, _ = st.columns([1, 1, 3])
+            left.button(
+                _ui.tr("action.edit"), key=f"edit_{issue.id}", on_click=_start_edit, args=(issue,)
+            )
+            right.button(
+                _ui.tr("action.delete"),
+                key=f"delete_{issue.id}",
+                on_click=_delete,
+                args=(issue.id,),
+            )
+
+
+st.title(_ui.md(group.name))
+st.caption(_ui.md(workshop.title))
+
+if not domains:
+    st.warning(_ui.tr("issue.no_domains"))
+    st.stop()
+
+mine = issues.group_issues(engine, group.id)  # type: ignore[arg-type]
+counts = issues.count_by_domain(mine)
+entry, listing = st.columns([5, 6], gap="large")
+
+with entry:
+    st.subheader(_ui.tr("issue.new"))
+    if not open_for_entry:
+        st.info(_ui.tr("issue.closed", phase=_ui.tr(f"phase.{workshop.phase}")))
+    else:
+        if error := ss.pop("new_error", None):
+            _ui.show_error(error)
+        if ss.pop("new_saved", False):
+            st.success(_ui.tr("issue.saved"))
+        with st.form("new_issue"):
+            _issue_fields("new_")
+            st.form_submit_button(
+                _ui.tr("issue.submit"), type="primary", on_click=_submit_new, width="stretch"
+            )
+
+with listing:
+    st.subheader(_ui.tr("issue.ours", count=len(mine)))
+    if error := ss.pop("edit_error", None):
+        _ui.show_error(error)
+    if "undo_delete" in ss:
+        note, undo = st.columns([3, 1])
+        note.info(_ui.tr("issue.deleted"))
+        undo.button(_ui.tr("action.undo"), key="undo_delete_button", on_click=_undo_delete)
+    tabs = st.tabs([f"{domain_names[d.id]} ({counts.get(d.id, 0)})" for d in domains])
+    for tab, domain in zip(tabs, domains, strict=True):
+        with tab:
+            in_domain = [issue for issue in mine if issue.domain_id == domain.id]
+            if not in_domain:
+                st.caption(_ui.tr("issue.none_yet"))
+            for issue in in_domain:
+                _show_issue(issue)
