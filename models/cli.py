@@ -1,0 +1,229 @@
+"""The `roundtable` command: organizers' work off the browser, each command a call into models/.
+
+Messages follow `--lang` (Thai by default); domain errors are printed translated, with
+exit code 1 and no traceback, as the pages show them with `st.error`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.engine import Engine
+
+from models import bootstrap, db, demo, io_issues, issues, links, workshops
+from models.errors import DomainError
+from models.i18n import DEFAULT_LANG, LANGS, error_message, format_date_range, t
+from models.schema import Workshop
+
+ACTOR = "cli"
+
+
+class _Translated(click.ClickException):
+    """A domain error on its way to stderr, already in the user's language."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.message, err=True)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except io_issues.ImportRejected as rejected:
+            lang = _lang(ctx)
+            lines = [error_message(lang, rejected)]
+            lines += [io_issues.row_error_text(lang, e) for e in rejected.errors]
+            raise _Translated("\n".join(lines)) from rejected
+        except DomainError as error:
+            raise _Translated(error_message(_lang(ctx), error)) from error
+
+
+def _lang(ctx: click.Context) -> str:
+    return str((ctx.obj or {}).get("lang", DEFAULT_LANG))
+
+
+def _engine() -> Engine:
+    """The same database the app uses (DATABASE_URL, else the embedded SQLite file)."""
+    return db.get_engine(db.database_url())
+
+
+def _default_port() -> int:
+    return int(os.environ.get("PORT", links.DEFAULT_PORT))
+
+
+# --- text the commands print (plain functions, so tests need no subprocess) ------------
+
+
+def workshop_links(engine: Engine, workshop: Workshop, *, base: str, lang: str) -> list[str]:
+    """The viewer link, then every group's name and join link, one per line."""
+    assert workshop.id is not None
+    lines = [f"{t(lang, 'join.viewer')}\t{links.view_link(base, workshop.view_code)}"]
+    for group in workshops.list_groups(engine, workshop.id):
+        lines.append(f"{group.name}\t{links.join_link(base, group.join_code)}")
+    return lines
+
+
+def startup_report(
+    engine: Engine, *, base: str, lang: str, generated: dict[str, str] | None = None
+) -> list[str]:
+    """What `serve` prints before handing over to Streamlit: new credentials, then links."""
+    lines: list[str] = []
+    if generated:
+        lines += [t(lang, "cli.credentials"), *(f"  {k}={v}" for k, v in generated.items()), ""]
+    lines.append(t(lang, "cli.staff_url", url=f"{base}/"))
+    for workshop in workshops.list_workshops(engine):
+        lines += ["", f"[{workshop.slug}] {workshop.title}"]
+        lines += workshop_links(engine, workshop, base=base, lang=lang)
+    return lines
+
+
+def parse_mapping(pairs: tuple[str, ...], lang: str) -> dict[str, str]:
+    """`--map text=ปัญหา` pairs as {our column: the file's header}."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        ours, sep, theirs = pair.partition("=")
+        ours, theirs = ours.strip(), theirs.strip()
+        if not sep or not theirs or ours not in io_issues.COLUMNS:
+            columns = ", ".join(io_issues.COLUMNS)
+            raise click.BadParameter(t(lang, "cli.map_format", pair=pair, columns=columns))
+        mapping[ours] = theirs
+    return mapping
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+@click.group(cls=_Group)
+@click.option(
+    "--lang", type=click.Choice(LANGS), default=DEFAULT_LANG, show_default=True, help="Language."
+)
+@click.pass_context
+def main(ctx: click.Context, lang: str) -> None:
+    """Roundtable: problem-analysis workshops (organizer tools)."""
+    ctx.obj = {"lang": lang}
+
+
+@main.command()
+@click.option("--port", type=int, default=_default_port, help="Port (default: $PORT or 8501).")
+@click.option("--no-demo", is_flag=True, help="Do not create the demo workshop on an empty DB.")
+@click.pass_context
+def serve(ctx: click.Context, port: int, no_demo: bool) -> None:
+    """Set up the database, print credentials and links, and start the app."""
+    lang = _lang(ctx)
+    engine = _engine()
+    generated = bootstrap.bootstrap(engine, with_demo=not no_demo)
+    for line in startup_report(
+        engine, base=links.base_url(port=port), lang=lang, generated=generated
+    ):
+        click.echo(line)
+    sys.stdout.flush()
+    # The app builds its own join links from PORT; they must match the ones printed here.
+    os.environ["PORT"] = str(port)
+    app = db.ROOT / "app.py"
+    args = [sys.executable, "-m", "streamlit", "run", str(app)]
+    args += ["--server.port", str(port), "--server.address", "0.0.0.0"]
+    os.execvp(args[0], args)
+
+
+@main.command("demo")
+@click.pass_context
+def demo_command(ctx: click.Context) -> None:
+    """Create the demo workshop modelled on OBEC's March 2018 (2561) meeting."""
+    lang = _lang(ctx)
+    try:
+        workshop = demo.load_demo(_engine(), actor=ACTOR)
+    except DomainError as error:
+        if error.key != "error.workshop.slug_taken":
+            raise
+        raise _Translated(t(lang, "cli.demo_exists", slug=error.values["slug"])) from error
+    click.echo(t(lang, "cli.demo_created", slug=workshop.slug))
+
+
+@main.command("workshops")
+@click.pass_context
+def workshops_command(ctx: click.Context) -> None:
+    """List workshops: slug, title, dates, phase, groups and issues (tab-separated)."""
+    lang = _lang(ctx)
+    engine = _engine()
+    found = workshops.list_workshops(engine)
+    if not found:
+        click.echo(t(lang, "cli.no_workshops"))
+        return
+    for workshop in found:
+        assert workshop.id is not None
+        groups = len(workshops.list_groups(engine, workshop.id))
+        count = len(issues.workshop_issues(engine, workshop.id))
+        cells = [
+            workshop.slug,
+            workshop.title,
+            format_date_range(workshop.starts_on, workshop.ends_on, lang),
+            t(lang, f"phase.{workshop.phase}"),
+            t(lang, "groups.count", count=groups),
+            t(lang, "cli.issue_count", count=count),
+        ]
+        click.echo("\t".join(cells))
+
+
+@main.command("links")
+@click.option("--workshop", "slug", required=True, help="The workshop's slug.")
+@click.option("--base-url", help="Address the groups will open (default: this machine).")
+@click.pass_context
+def links_command(ctx: click.Context, slug: str, base_url: str | None) -> None:
+    """Print the viewer link and each group's join link."""
+    engine = _engine()
+    workshop = workshops.get_workshop(engine, slug=slug)
+    base = links.base_url(base_url)
+    for line in workshop_links(engine, workshop, base=base, lang=_lang(ctx)):
+        click.echo(line)
+
+
+@main.command("import")
+@click.option("--workshop", "slug", required=True, help="The workshop's slug.")
+@click.option(
+    "--map",
+    "pairs",
+    multiple=True,
+    metavar="OURS=THEIRS",
+    help="Read our column OURS from the file's column THEIRS (repeatable).",
+)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_command(ctx: click.Context, slug: str, pairs: tuple[str, ...], file: Path) -> None:
+    """Import issues from a CSV or XLSX file: every row, or nothing if any row is wrong."""
+    lang = _lang(ctx)
+    mapping = parse_mapping(pairs, lang)
+    engine = _engine()
+    workshop = workshops.get_workshop(engine, slug=slug)
+    assert workshop.id is not None
+    df = io_issues.read_table(file.read_bytes(), file.name)
+    count = io_issues.import_issues(
+        engine, actor=ACTOR, workshop_id=workshop.id, df=df, mapping=mapping
+    )
+    click.echo(t(lang, "data.imported", count=count))
+
+
+@main.command("export")
+@click.option("--workshop", "slug", required=True, help="The workshop's slug.")
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
+    help="File to write ('-' for standard output).",
+)
+@click.pass_context
+def export_command(ctx: click.Context, slug: str, fmt: str, output: str) -> None:
+    """Export the workshop's issues (UTF-8 CSV that Excel opens, and that re-imports)."""
+    engine = _engine()
+    workshop = workshops.get_workshop(engine, slug=slug)
+    assert workshop.id is not None
+    data = io_issues.export_issues_csv(engine, workshop.id)
+    with click.open_file(output, "wb", atomic=output != "-") as fh:
+        fh.write(data)
+    if output != "-":
+        click.echo(t(_lang(ctx), "cli.exported", path=output))

@@ -1,0 +1,371 @@
+"""Issues in and out of spreadsheets: CSV/XLSX import (all rows or none) and CSV export.
+
+Organizers bring issues typed before the workshop, or collected on paper, in whatever
+their spreadsheet saved; the export uses the same column names so it re-imports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from models import audit, db, i18n, text
+from models.errors import DomainError, NotFound
+from models.issues import IssueFields, IssueInput, validate
+from models.schema import BreakoutGroup, Domain, Issue, Level, Workshop
+
+REQUIRED = ("group", "domain", "text")
+OPTIONAL = ("cause", "impact", "affected", "fix")
+COLUMNS = REQUIRED + OPTIONAL
+EXPORT_COLUMNS = ("id", *REQUIRED, *OPTIONAL, "created_at")
+
+# Headers a Thai organizer is likely to have typed, tried after our own column name.
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "group": ("กลุ่ม",),
+    "domain": ("ด้าน",),
+    "text": ("statement", "ประเด็นปัญหา"),
+    "cause": ("สาเหตุ",),
+    "impact": ("ผลกระทบ",),
+    "affected": ("ผู้ได้รับผลกระทบ",),
+    "fix": ("แนวทางแก้ไข", "แนวทางแก้ไขที่เสนอ"),
+}
+
+# Which import column a validation error's `field` value points at.
+_FIELD_COLUMN = {"statement": "text", "cause": "cause", "impact": "impact", "fix": "fix"}
+_LIST_SEPARATOR = re.compile(r"[,;]")
+_THAI_FALLBACK = "cp874"  # Windows Thai (a superset of TIS-620), what Thai Excel saves as CSV
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    """One valid data row, ready to insert."""
+
+    row: int
+    group_id: int
+    fields: IssueFields
+
+
+@dataclass(frozen=True)
+class RowError:
+    """What is wrong with one cell. `row` counts as the spreadsheet does (header = 1).
+
+    `column` is the header as it appears in the file, since that is what the user sees.
+    """
+
+    row: int
+    column: str
+    error: DomainError
+
+
+class ImportRejected(DomainError):
+    """Some rows are invalid, so nothing was imported; `.errors` lists every problem."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        rows = {e.row for e in errors}
+        super().__init__("error.import.rows", count=len(rows))
+        self.errors = errors
+
+
+def row_error_text(lang: str, error: RowError) -> str:
+    """`Row 5, text: Please fill in “Problem”.` in `lang`, for reports and the CLI."""
+    message = i18n.error_message(lang, error.error)
+    return f"{i18n.t(lang, 'data.row')} {error.row}, {error.column}: {message}"
+
+
+# --- reading files ---------------------------------------------------------------------
+
+
+def _key(value: object) -> str:
+    """How names and headers are compared: NFC, surrounding whitespace stripped."""
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode(_THAI_FALLBACK)
+    except UnicodeDecodeError as error:
+        raise DomainError("error.import.file", detail=str(error)) from error
+
+
+def read_table(data: bytes, filename: str) -> pd.DataFrame:
+    """The file's rows as strings, headers NFC-normalised; the format comes from the name.
+
+    Blank rows are kept so that positions stay the spreadsheet's row numbers;
+    `validate_import` skips them.
+    """
+    suffix = Path(filename).suffix.lower()
+    options = {"dtype": str, "keep_default_na": False}
+    try:
+        if suffix == ".csv":
+            df = pd.read_csv(io.StringIO(_decode(data)), **options)
+        elif suffix == ".xlsx":
+            df = pd.read_excel(io.BytesIO(data), engine="openpyxl", **options)
+        else:
+            raise DomainError("error.import.format")
+    except DomainError:
+        raise
+    except pd.errors.EmptyDataError as error:
+        raise DomainError("error.import.empty") from error
+    except Exception as error:  # pandas and openpyxl raise many kinds for a broken file
+        raise DomainError("error.import.file", detail=str(error) or type(error).__name__) from error
+    df.columns = [_key(column) for column in df.columns]
+    if not any(_nonblank(row) for row in df.itertuples(index=False)):
+        raise DomainError("error.import.empty")
+    return df
+
+
+def _cell(value: object) -> str:
+    """A cell as text; a missing value (None/NaN from a DataFrame built in code) is empty."""
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def _nonblank(values: Iterable[object]) -> bool:
+    return any(_cell(value).strip() for value in values)
+
+
+# --- validating ------------------------------------------------------------------------
+
+
+def resolve_columns(
+    headers: Iterable[str], mapping: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """{our column: the file's header} for every column found.
+
+    An explicit mapping wins; otherwise our own name (any case), then a Thai alias.
+    Raises `error.import.columns` for a missing required or explicitly mapped column.
+    """
+    mapping = dict(mapping or {})
+    unknown = sorted(set(mapping) - set(COLUMNS))
+    if unknown:
+        raise ValueError(f"unknown import columns in mapping: {unknown}")
+    present = {_key(h).casefold(): h for h in headers}
+    found: dict[str, str] = {}
+    missing: list[str] = []
+    for ours in COLUMNS:
+        if ours in mapping:
+            candidates: tuple[str, ...] = (mapping[ours],)
+        else:
+            candidates = (ours, *HEADER_ALIASES.get(ours, ()))
+        keys = [_key(candidate).casefold() for candidate in candidates]
+        header = next((present[k] for k in keys if k in present), None)
+        if header is not None:
+            found[ours] = header
+        elif ours in REQUIRED or ours in mapping:
+            missing.append(mapping.get(ours, ours))
+    if missing:
+        raise DomainError("error.import.columns", columns=", ".join(missing))
+    return found
+
+
+def _level_lookup() -> dict[str, str]:
+    """Every spelling of a level a file may use (value or label, Thai or English) → value."""
+    lookup = {level.value.casefold(): level.value for level in Level}
+    for lang in i18n.LANGS:
+        for value, label in i18n.choices(lang, "level").items():
+            lookup[_key(label).casefold()] = value
+    return lookup
+
+
+def parse_affected(cell: str) -> list[str]:
+    """Level values from a comma/semicolon list; unknown words are kept for validate() to name."""
+    lookup = _level_lookup()
+    words = [_key(word) for word in _LIST_SEPARATOR.split(cell)]
+    return [lookup.get(word.casefold(), word) for word in words if word]
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    """The workshop's names as a file may spell them."""
+
+    groups: dict[str, int]
+    domains: dict[str, int]
+    domains_en: dict[str, int]  # casefolded English names
+
+    @classmethod
+    def of(cls, groups: Iterable[BreakoutGroup], domains: Iterable[Domain]) -> _Lookup:
+        domains = list(domains)
+        return cls(
+            groups={_key(g.name): g.id for g in groups if g.id is not None},
+            domains={_key(d.name): d.id for d in domains if d.id is not None},
+            domains_en={
+                _key(d.name_en).casefold(): d.id for d in domains if d.name_en and d.id is not None
+            },
+        )
+
+    def domain(self, name: str) -> int | None:
+        # The Thai name wins over an English name that happens to be spelled the same.
+        return self.domains.get(name) or self.domains_en.get(name.casefold())
+
+
+def _parse_row(
+    row: int, cells: dict[str, str], lookup: _Lookup
+) -> tuple[ParsedRow | None, list[tuple[str, DomainError]]]:
+    """One row checked: the parsed row, or the (our column, error) pairs found in it."""
+    errors: list[tuple[str, DomainError]] = []
+    group_name = _key(cells["group"])
+    group_id = lookup.groups.get(group_name)
+    if not group_name:
+        errors.append(("group", DomainError("error.text.required", field="group")))
+    elif group_id is None:
+        errors.append(("group", DomainError("error.import.group", value=group_name)))
+    domain_name = _key(cells["domain"])
+    domain_id = lookup.domain(domain_name)
+    if not domain_name:
+        errors.append(("domain", DomainError("error.text.required", field="domain")))
+    elif domain_id is None:
+        errors.append(("domain", DomainError("error.import.domain", value=domain_name)))
+    try:
+        # The entry form's own validation, so imported text obeys exactly the same rules.
+        fields = validate(
+            IssueInput(
+                domain_id=domain_id or 0,
+                statement=cells["text"],
+                cause=cells.get("cause", ""),
+                impact=cells.get("impact", ""),
+                affected=parse_affected(cells.get("affected", "")),
+                fix=cells.get("fix", ""),
+            )
+        )
+    except DomainError as error:
+        errors.append((_FIELD_COLUMN.get(error.values.get("field", ""), "affected"), error))
+    if errors or group_id is None:
+        return None, errors
+    return ParsedRow(row, group_id, fields), []
+
+
+def parse_rows(
+    df: pd.DataFrame,
+    *,
+    groups: Iterable[BreakoutGroup],
+    domains: Iterable[Domain],
+    mapping: Mapping[str, str] | None = None,
+) -> tuple[list[ParsedRow], list[RowError]]:
+    """Check every non-blank row against the workshop's groups, domains and text rules."""
+    columns = resolve_columns(df.columns, mapping)
+    lookup = _Lookup.of(groups, domains)
+    parsed: list[ParsedRow] = []
+    errors: list[RowError] = []
+    for position, record in enumerate(df.to_dict("records")):
+        if not _nonblank(record.values()):
+            continue
+        row = position + 2  # the header is row 1
+        cells = {ours: _cell(record[header]) for ours, header in columns.items()}
+        ok, problems = _parse_row(row, cells, lookup)
+        if ok is not None:
+            parsed.append(ok)
+        errors.extend(RowError(row, columns[ours], error) for ours, error in problems)
+    return parsed, errors
+
+
+def _workshop_parts(session: Session, workshop_id: int) -> tuple[list[BreakoutGroup], list[Domain]]:
+    if session.get(Workshop, workshop_id) is None:
+        raise NotFound("workshop")
+    groups = session.exec(select(BreakoutGroup).where(BreakoutGroup.workshop_id == workshop_id))
+    domains = session.exec(select(Domain).where(Domain.workshop_id == workshop_id))
+    return list(groups), list(domains)
+
+
+def validate_import(
+    engine: Engine,
+    workshop_id: int,
+    df: pd.DataFrame,
+    mapping: dict[str, str] | None = None,
+) -> tuple[list[ParsedRow], list[RowError]]:
+    """A dry run: the rows that would be imported and every row error, nothing written.
+
+    `mapping` maps our column names to the file's headers (identity by default).
+    """
+    with db.read(engine) as session:
+        groups, domains = _workshop_parts(session, workshop_id)
+    return parse_rows(df, groups=groups, domains=domains, mapping=mapping)
+
+
+def import_issues(
+    engine: Engine,
+    *,
+    actor: str,
+    workshop_id: int,
+    df: pd.DataFrame,
+    mapping: dict[str, str] | None = None,
+) -> int:
+    """Insert every row in one transaction with one audit event, or nothing at all.
+
+    Allowed in any phase: importing is the organizer's action, not a group's entry,
+    so the phase rules that close the entry form do not apply. Raises ImportRejected
+    (carrying every row error) when any row is invalid. Returns the number imported.
+    """
+    with db.write(engine) as session:
+        # Validated inside the write so a group removed meanwhile cannot slip through.
+        groups, domains = _workshop_parts(session, workshop_id)
+        parsed, errors = parse_rows(df, groups=groups, domains=domains, mapping=mapping)
+        if errors:
+            raise ImportRejected(errors)
+        if not parsed:
+            raise DomainError("error.import.empty")
+        rows = [
+            Issue(workshop_id=workshop_id, group_id=p.group_id, **p.fields.__dict__) for p in parsed
+        ]
+        session.add_all(rows)
+        session.flush()
+        ids = [issue.id for issue in rows]
+        audit.record(
+            session,
+            actor=actor,
+            action="issue.import",
+            workshop_id=workshop_id,
+            entity="issue",
+            after={"count": len(ids), "ids": ids},
+        )
+    return len(ids)
+
+
+# --- exporting -------------------------------------------------------------------------
+
+
+def _iso(value: dt.datetime) -> str:
+    # SQLite hands datetimes back naive; they were stored as UTC.
+    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
+
+
+def export_issues_csv(engine: Engine, workshop_id: int) -> bytes:
+    """Live issues as UTF-8 CSV with a BOM (so Excel reads Thai), formulas neutralised."""
+    with db.read(engine) as session:
+        groups, domains = _workshop_parts(session, workshop_id)
+        found = session.exec(
+            select(Issue)
+            .where(Issue.workshop_id == workshop_id, col(Issue.deleted_at).is_(None))
+            .order_by(col(Issue.id))
+        )
+        issues = list(found)
+    group_names = {g.id: g.name for g in groups}
+    domain_names = {d.id: d.name for d in domains}
+    records = [
+        {
+            "id": issue.id,
+            "group": group_names.get(issue.group_id, ""),
+            "domain": domain_names.get(issue.domain_id, ""),
+            "text": issue.statement,
+            "cause": issue.cause,
+            "impact": issue.impact,
+            "affected": issue.affected,
+            "fix": issue.fix,
+            "created_at": _iso(issue.created_at),
+        }
+        for issue in issues
+    ]
+    df = pd.DataFrame(records, columns=list(EXPORT_COLUMNS))
+    df = df.map(text.neutralize_formula)
+    return df.to_csv(index=False).encode("utf-8-sig")
