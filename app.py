@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from models import access
+from models import access, workshops
 from models.access import Identity
 from models.errors import DomainError
 from models.i18n import LANGS
@@ -13,20 +13,15 @@ from pages import _ui
 
 st.set_page_config(page_title="Roundtable", page_icon="🟠", layout="wide")
 
-# Every page this app has, and which roles may open it. A page not in a session's
-# navigation cannot be reached by URL either.
-PAGES: dict[str, tuple[str, str, frozenset[Role]]] = {
-    "group_issues": ("nav.group_issues", ":material/edit_note:", frozenset({Role.GROUP})),
-    "overview": ("nav.overview", ":material/bar_chart:", frozenset(Role) - {Role.GROUP}),
-    "facilitate": (
-        "nav.facilitate",
-        ":material/tune:",
-        frozenset({Role.FACILITATOR, Role.ORGANIZER}),
-    ),
-    "organizer_workshop": ("nav.workshop", ":material/event:", frozenset({Role.ORGANIZER})),
-    "organizer_groups": ("nav.groups", ":material/groups:", frozenset({Role.ORGANIZER})),
-    "organizer_join": ("nav.join", ":material/qr_code_2:", frozenset({Role.ORGANIZER})),
-    "organizer_data": ("nav.data", ":material/download:", frozenset({Role.ORGANIZER})),
+# Title and icon of each page; who may open which is models.access.PAGE_ROLES.
+PAGES: dict[str, tuple[str, str]] = {
+    "group_issues": ("nav.group_issues", ":material/edit_note:"),
+    "overview": ("nav.overview", ":material/bar_chart:"),
+    "facilitate": ("nav.facilitate", ":material/tune:"),
+    "organizer_workshop": ("nav.workshop", ":material/event:"),
+    "organizer_groups": ("nav.groups", ":material/groups:"),
+    "organizer_join": ("nav.join", ":material/qr_code_2:"),
+    "organizer_data": ("nav.data", ":material/download:"),
 }
 
 
@@ -90,6 +85,20 @@ def _sidebar() -> None:
         if who is None:
             return
         st.caption(_ui.tr(f"role.{who.role.value}"))
+        if who.workshop_id is None:  # staff choose among workshops
+            found = workshops.list_workshops(_ui.engine())
+            if found:
+                titles = {w.id: f"{w.title} ({w.slug})" for w in found}
+                if switch := st.session_state.pop("switch_workshop", None):
+                    st.session_state["workshop_id"] = switch
+                if st.session_state.get("workshop_id") not in titles:
+                    st.session_state["workshop_id"] = found[0].id
+                st.selectbox(
+                    _ui.tr("workshop.select"),
+                    list(titles),
+                    format_func=titles.get,
+                    key="workshop_id",
+                )
         if st.button(_ui.tr("nav.logout"), key="logout", icon=":material/logout:"):
             for key in ("identity", "url_key", "workshop_id"):
                 st.session_state.pop(key, None)
@@ -97,16 +106,31 @@ def _sidebar() -> None:
 
 
 def _navigation() -> st.navigation:
+    """The pages this session's role may open; the join page stays registered (hidden) so
+    the rerun after a sign-in lands on a known page, which then hands over."""
     who = _ui.identity()
+    home = st.Page(
+        "pages/home.py",
+        title=_ui.tr("nav.home"),
+        icon=":material/login:",
+        url_path="join",
+        default=who is None,
+        visibility="visible" if who is None else "hidden",
+    )
     if who is None:
-        home = st.Page("pages/home.py", title=_ui.tr("nav.home"), icon=":material/login:")
         return st.navigation([home], position="hidden")
+    allowed = [name for name in PAGES if access.may_open(who.role, name)]
     pages = [
-        st.Page(f"pages/{name}.py", title=_ui.tr(title), icon=icon, url_path=name)
-        for name, (title, icon, roles) in PAGES.items()
-        if who.role in roles
+        st.Page(
+            f"pages/{name}.py",
+            title=_ui.tr(PAGES[name][0]),
+            icon=PAGES[name][1],
+            url_path=name,
+            default=name == access.landing_page(who.role),
+        )
+        for name in allowed
     ]
-    return st.navigation(pages)
+    return st.navigation([*pages, home])
 
 
 _identity_from_url()

@@ -37,6 +37,28 @@ SECRETS_FILE = db.ROOT / ".streamlit" / "secrets.toml"
 
 STAFF_CREDENTIALS = {Role.ORGANIZER: "ORGANIZER_PASSWORD", Role.FACILITATOR: "FACILITATOR_PIN"}
 
+_STAFF = frozenset({Role.ORGANIZER, Role.FACILITATOR})
+# Which roles may open which page (pages/<name>.py), in navigation order. The app builds
+# each session's navigation from it, and every page checks it again on its own.
+PAGE_ROLES: dict[str, frozenset[Role]] = {
+    "group_issues": frozenset({Role.GROUP}),
+    "overview": frozenset(Role) - {Role.GROUP},
+    "facilitate": _STAFF,
+    "organizer_workshop": frozenset({Role.ORGANIZER}),
+    "organizer_groups": frozenset({Role.ORGANIZER}),
+    "organizer_join": frozenset({Role.ORGANIZER}),
+    "organizer_data": frozenset({Role.ORGANIZER}),
+}
+
+
+def may_open(role: Role | None, page: str) -> bool:
+    return role is not None and role in PAGE_ROLES.get(page, frozenset())
+
+
+def landing_page(role: Role) -> str:
+    """The first page a role sees after joining or signing in."""
+    return next(page for page, roles in PAGE_ROLES.items() if role in roles)
+
 
 @dataclass(frozen=True)
 class Identity:

@@ -42,7 +42,9 @@ def load_demo(engine: Engine, *, path: Path = DEMO_FILE, actor: str = "demo") ->
     )
     assert workshop.id is not None
     group_ids = {g.name: g.id for g in workshops.list_groups(engine, workshop.id)}
-    domain_ids = {d.name: d.id for d in workshops.list_domains(engine, workshop.id)}
+    domain_ids: dict[str, int] = {
+        d.name: d.id for d in workshops.list_domains(engine, workshop.id) if d.id is not None
+    }
     for entry in spec.get("issues", []):
         issues.add_issue(
             engine,

@@ -386,10 +386,10 @@ def remove_domain(engine: Engine, *, actor: str, domain_id: int) -> None:
 
 def move(engine: Engine, *, actor: str, kind: str, row_id: int, offset: int) -> None:
     """Move a group or domain up (-1) or down (+1) in its workshop's order."""
-    model: type[BreakoutGroup] | type[Domain] = BreakoutGroup if kind == "group" else Domain
+    model: Any = BreakoutGroup if kind == "group" else Domain
     with db.write(engine) as session:
         row = _get(session, model, row_id, kind)
-        siblings = list(
+        siblings: list[Any] = list(
             session.exec(
                 select(model)
                 .where(model.workshop_id == row.workshop_id)

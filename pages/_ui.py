@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from models import db, i18n, workshops
+from models import access, db, i18n, workshops
 from models.access import Identity
 from models.bootstrap import bootstrap
 from models.errors import DomainError
@@ -60,6 +60,16 @@ def require_identity() -> Identity:
     return found  # type: ignore[return-value]
 
 
+def guard(page: str) -> Identity:
+    """Stop unless this session's role may open `page` (navigation already hides it;
+    this is the second lock, for anything that reaches a page another way)."""
+    who = identity()
+    if not access.may_open(who.role if who else None, page):
+        st.error(tr("error.forbidden"))
+        st.stop()
+    return who  # type: ignore[return-value]
+
+
 def workshop() -> Workshop:
     """The workshop this session works on: its own for groups and viewers, chosen for staff."""
     who = require_identity()
@@ -93,3 +103,21 @@ def form_token(scope: str) -> str:
 
 def renew_form_token(scope: str) -> None:
     st.session_state.pop(f"_token_{scope}", None)
+
+
+def flash(message: str) -> None:
+    """A success message that survives the st.rerun() that follows a command."""
+    st.session_state["_flash"] = message
+
+
+def show_flash() -> None:
+    if message := st.session_state.pop("_flash", None):
+        st.success(message, icon="✅")
+
+
+def workshop_caption(workshop: Workshop, *, with_title: bool = True) -> None:
+    """Title (optional), dates in the session's calendar, and phase, as one caption line."""
+    parts = [md(workshop.title)] if with_title else []
+    parts.append(i18n.format_date_range(workshop.starts_on, workshop.ends_on, lang()))
+    parts.append(f"{tr('workshop.phase')}: {tr(f'phase.{workshop.phase}')}")
+    st.caption(" · ".join(parts))

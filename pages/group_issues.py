@@ -15,7 +15,7 @@ from pages import _ui
 FIELDS = ("statement", "cause", "impact", "fix")
 DOUBLE_SUBMIT_WINDOW = 10.0  # seconds in which an identical submit is a double click
 
-who = _ui.require_identity()
+who = _ui.guard("group_issues")
 engine = _ui.engine()
 workshop = _ui.workshop()
 group = workshops.get_group(engine, who.group_id)  # type: ignore[arg-type]

@@ -10,6 +10,10 @@ from models.errors import DomainError
 from models.schema import Role
 from pages import _ui
 
+if (signed_in := _ui.identity()) is not None:
+    # The rerun after joining lands here; hand over to the role's first page.
+    st.switch_page(f"pages/{access.landing_page(signed_in.role)}.py")
+
 st.title("Roundtable")
 st.caption(_ui.tr("home.tagline"))
 

@@ -1,0 +1,33 @@
+"""Every group's QR code and join link, large enough to scan from a projector."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from models import links, workshops
+from pages import _ui
+
+who = _ui.guard("organizer_join")
+engine = _ui.engine()
+workshop = _ui.workshop()
+
+st.title(_ui.tr("join.title"))
+st.caption(_ui.tr("join.hint"))
+base = st.text_input(_ui.tr("join.base_url"), value=links.base_url(), key="join_base_url")
+per_row = st.select_slider(_ui.tr("join.size"), options=[2, 3, 4, 5], value=4, key="join_qr_size")
+
+viewer_link = links.view_link(base, workshop.view_code)
+st.subheader(_ui.tr("join.viewer"))
+left, right = st.columns([1, 3])
+left.image(links.qr_png(viewer_link), width=200)
+right.code(viewer_link, language=None)
+
+groups = workshops.list_groups(engine, workshop.id)  # type: ignore[arg-type]
+for start in range(0, len(groups), per_row):
+    for column, group in zip(st.columns(per_row), groups[start : start + per_row], strict=False):
+        link = links.join_link(base, group.join_code)
+        with column.container(border=True):
+            st.markdown(f"### {_ui.md(group.name)}")
+            st.image(links.qr_png(link), width="stretch")
+            st.code(group.join_code, language=None)
+            st.caption(_ui.md(link))

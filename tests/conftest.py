@@ -1,0 +1,80 @@
+"""Shared fixtures: a migrated database per test, on SQLite and (when configured) PostgreSQL.
+
+`engine` runs each models test on a fresh SQLite file (copied from one migrated
+template, so Alembic runs once per session) and, when TEST_DATABASE_URL is set, again
+on the real PostgreSQL server in a schema of its own per xdist worker.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+from models import db
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Tests that take `engine` run once per configured backend (no skipped placeholders).
+    if "engine" in metafunc.fixturenames:
+        metafunc.parametrize("backend", BACKENDS, scope="session")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.migrate(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_engine(worker_id: str) -> Iterator[Engine]:
+    assert PG_URL, "TEST_DATABASE_URL is not set"
+    schema = f"rt_test_{worker_id}"
+    admin = db.make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+    engine = db.create_engine(
+        PG_URL, connect_args={"options": f"-csearch_path={schema}"}, pool_pre_ping=True
+    )
+    db.migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if backend == "sqlite":
+        path = tmp_path / "roundtable.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        engine = db.make_engine(f"sqlite:///{path}")
+        yield engine
+        engine.dispose()
+        return
+    engine = request.getfixturevalue("pg_engine")
+    tables = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield engine
+
+
+@pytest.fixture
+def staff_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Known staff credentials, as an organizer would configure them."""
+    values = {"ORGANIZER_PASSWORD": "organizer-secret", "FACILITATOR_PIN": "246810"}
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
