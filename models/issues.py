@@ -229,3 +229,22 @@ def count_by_domain(issues: list[Issue]) -> Counter[int]:
 
 def affected_levels(issue: Issue) -> list[Level]:
     return [Level(value) for value in issue.affected.split(",") if value]
+
+
+def visible_to_group(engine: Engine, identity: Identity) -> list[Issue]:
+    """Other groups' issues a group may read: none before reveal, then all not hidden."""
+    with db.read(engine) as session:
+        workshop = session.get(Workshop, identity.workshop_id)
+        if workshop is None or not workshop.revealed:
+            return []
+        query = (
+            select(Issue)
+            .where(
+                Issue.workshop_id == workshop.id,
+                Issue.group_id != identity.group_id,
+                col(Issue.deleted_at).is_(None),
+                col(Issue.hidden_reason).is_(None),
+            )
+            .order_by(col(Issue.created_at).desc(), col(Issue.id).desc())
+        )
+        return list(session.exec(query))

@@ -48,7 +48,8 @@ def set_phase(
         workshop = session.get(Workshop, workshop_id)
         if workshop is None:
             raise NotFound("workshop")
-        before = {"phase": workshop.phase, "phase_deadline": _iso(workshop.phase_deadline)}
+        changes = audit.Changes()
+        changes.touch(workshop)
         workshop.phase = Phase(phase).value
         workshop.phase_deadline = deadline
         workshop.updated_at = utcnow()
@@ -60,11 +61,39 @@ def set_phase(
             workshop_id=workshop_id,
             entity="workshop",
             entity_id=workshop_id,
-            before=before,
-            after={"phase": workshop.phase, "phase_deadline": _iso(deadline)},
+            changes=changes,
         )
     return workshop
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None
+def set_reveal(engine: Engine, *, actor: str, workshop_id: int, revealed: bool) -> Workshop:
+    """End (or resume) silent generation: after reveal, groups see every group's issues."""
+    with db.write(engine) as session:
+        workshop = session.get(Workshop, workshop_id)
+        if workshop is None:
+            raise NotFound("workshop")
+        changes = audit.Changes()
+        changes.touch(workshop)
+        workshop.revealed = revealed
+        workshop.updated_at = utcnow()
+        session.add(workshop)
+        audit.record(
+            session,
+            actor=actor,
+            action="workshop.reveal" if revealed else "workshop.conceal",
+            workshop_id=workshop_id,
+            entity="workshop",
+            entity_id=workshop_id,
+            changes=changes,
+        )
+    return workshop
+
+
+def seconds_left(workshop: Workshop, now: dt.datetime | None = None) -> int | None:
+    """Seconds until the phase's countdown ends (0 once past), or None without one."""
+    if workshop.phase_deadline is None:
+        return None
+    deadline = workshop.phase_deadline
+    if deadline.tzinfo is None:
+        deadline = deadline.replace(tzinfo=dt.UTC)
+    return max(0, int((deadline - (now or utcnow())).total_seconds()))

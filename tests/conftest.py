@@ -41,7 +41,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pg_engine(worker_id: str) -> Iterator[Engine]:
     assert PG_URL, "TEST_DATABASE_URL is not set"
-    schema = f"rt_test_{worker_id}"
+    schema = f"rt_test_{worker_id}_{os.getpid()}"  # concurrent runs never share a schema
     admin = db.make_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
@@ -53,6 +53,9 @@ def pg_engine(worker_id: str) -> Iterator[Engine]:
     db.migrate(engine)
     yield engine
     engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
 
 
 @pytest.fixture

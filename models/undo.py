@@ -1,0 +1,119 @@
+"""Undo: the facilitator steps back through staff actions, newest first, one at a time.
+
+Every staff command records its change set (models.audit.Changes). Undoing puts each
+row back as it was: rows the command deleted are re-inserted, changed rows get their
+old values, rows it created are removed. If something changed a row since (a group
+edited an issue the facilitator had moved), the undo stops with a clear message
+rather than overwrite that later work.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, col, select
+
+from models import audit, db
+from models.errors import DomainError
+from models.schema import (
+    AuditEvent,
+    BreakoutGroup,
+    Domain,
+    Issue,
+    Recommendation,
+    Score,
+    Theme,
+    Vote,
+    Workshop,
+    utcnow,
+)
+
+TABLES: dict[str, type[SQLModel]] = {
+    model.__tablename__: model  # type: ignore[misc]
+    for model in (Workshop, BreakoutGroup, Domain, Issue, Theme, Vote, Score, Recommendation)
+}
+STAFF_ACTORS = ("facilitator", "organizer", "cli")
+# Fields whose later change does not make an undo unsafe (bookkeeping, not content).
+_IGNORED = {"updated_at"}
+
+
+def _undoable(session: Session, workshop_id: int) -> list[AuditEvent]:
+    query = (
+        select(AuditEvent)
+        .where(
+            AuditEvent.workshop_id == workshop_id,
+            col(AuditEvent.undone_at).is_(None),
+            col(AuditEvent.actor).in_(STAFF_ACTORS),
+            AuditEvent.action != "undo",
+        )
+        .order_by(col(AuditEvent.id).desc())
+    )
+    return [e for e in session.exec(query) if e.before and "rows" in e.before]
+
+
+def next_undo(engine: Engine, workshop_id: int) -> AuditEvent | None:
+    """The action `undo_last` would undo now, to name it on the button."""
+    with db.read(engine) as session:
+        found = _undoable(session, workshop_id)
+    return found[0] if found else None
+
+
+def _parse(model: type[SQLModel], fields: dict[str, Any]) -> dict[str, Any]:
+    """A whole row's JSON snapshot back to column types (dates, datetimes)."""
+    return model.model_validate(fields).model_dump(include=set(fields))
+
+
+def _split(key: str) -> tuple[type[SQLModel], int]:
+    table, row_id = key.rsplit(":", 1)
+    return TABLES[table], int(row_id)
+
+
+def undo_last(engine: Engine, *, actor: str, workshop_id: int) -> AuditEvent:
+    """Undo the newest staff action not yet undone; returns the event it undid."""
+    with db.write(engine) as session:
+        found = _undoable(session, workshop_id)
+        if not found:
+            raise DomainError("error.undo.nothing")
+        event = found[0]
+        before: dict[str, Any] = event.before["rows"]  # type: ignore[index]
+        after: dict[str, Any] = event.after["rows"] if event.after else {}
+        # Re-insert first (others may point at them), update next, remove created last.
+        for key, old in before.items():
+            if old is not None and after.get(key) is None:
+                model, _ = _split(key)
+                session.add(model(**_parse(model, old)))
+        session.flush()
+        for key, old in before.items():
+            new = after.get(key)
+            if old is None or new is None:
+                continue
+            model, row_id = _split(key)
+            row = session.get(model, row_id)
+            changed = {f for f in old if old[f] != new.get(f) and f not in _IGNORED}
+            current = audit.snapshot(row) if row is not None else None
+            if current is None or any(current.get(f) != new.get(f) for f in changed):
+                raise DomainError("error.undo.conflict", action=event.action)
+            restored = _parse(model, old)
+            for field in changed:
+                setattr(row, field, restored[field])
+            session.add(row)
+        session.flush()
+        for key, old in before.items():
+            if old is None:
+                model, row_id = _split(key)
+                row = session.get(model, row_id)
+                if row is not None:
+                    session.delete(row)
+        event.undone_at = utcnow()
+        session.add(event)
+        audit.record(
+            session,
+            actor=actor,
+            action="undo",
+            workshop_id=workshop_id,
+            entity="audit_event",
+            entity_id=event.id,
+            after={"undid": event.action},
+        )
+    return event
