@@ -1,0 +1,164 @@
+"""The facilitator's recommendations: per ranked theme and level, add, accept, reject, delete."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import streamlit as st
+
+from models import i18n, phases, ranking, recommendations, workshops
+from models.errors import DomainError
+from models.recommendations import RecommendationInput
+from models.schema import Level, Recommendation, RecommendationStatus
+from pages import _ui
+
+FIELDS = ("text", "owner", "timeframe")
+LIMITS = {"owner": recommendations.MAX_OWNER, "timeframe": recommendations.MAX_TIMEFRAME}
+DOUBLE_SUBMIT_WINDOW = 10.0  # seconds in which an identical submit is a double click
+ACTIONS = {
+    "accept": RecommendationStatus.ACCEPTED,
+    "reject": RecommendationStatus.REJECTED,
+    "delete": None,
+}
+
+who = _ui.guard("recommendations")
+engine = _ui.engine()
+workshop = _ui.workshop()
+ranked = ranking.rank(engine, workshop.id)  # type: ignore[arg-type]
+group_names = {g.id: g.name for g in workshops.list_groups(engine, workshop.id)}  # type: ignore[arg-type]
+by_theme = recommendations.by_theme_and_level(engine, workshop.id)  # type: ignore[arg-type]
+level_names = i18n.choices(_ui.lang(), "level")
+priority_names = {int(k): v for k, v in i18n.choices(_ui.lang(), "recommend.priority").items()}
+status_names = i18n.choices(_ui.lang(), "recommend.status")
+editable = phases.allows(workshop.phase, "edit_recommendation")
+ss = st.session_state
+
+
+def _run(panel: int, command: Callable[..., Any], done: str, /, **kwargs: Any) -> bool:
+    """Run a command for this workshop; a refusal is shown in theme `panel`'s expander."""
+    try:
+        command(engine, identity=who, workshop_id=workshop.id, **kwargs)
+    except DomainError as error:
+        ss["rec_error"] = (panel, error)
+        return False
+    _ui.flash(_ui.tr(done))
+    return True
+
+
+def _add(theme_id: int) -> None:
+    data = RecommendationInput(
+        level=ss[f"rec_level_{theme_id}"],
+        priority=ss[f"rec_priority_{theme_id}"],
+        **{name: ss.get(f"rec_{name}_{theme_id}", "") for name in FIELDS},
+    )
+    fingerprint = (theme_id, data.model_dump_json())
+    last = ss.get("rec_last")
+    if last and last[0] == fingerprint and time.monotonic() - last[1] < DOUBLE_SUBMIT_WINDOW:
+        return  # the second click of a double click
+    add = recommendations.add_recommendation
+    if _run(theme_id, add, "recommend.added", theme_id=theme_id, data=data):
+        ss["rec_last"] = (fingerprint, time.monotonic())
+        for name in FIELDS:
+            ss[f"rec_{name}_{theme_id}"] = ""
+
+
+def _act(rec: Recommendation, status: RecommendationStatus | None) -> None:
+    """Accept or reject (a status), or delete (None)."""
+    if status is None:
+        command, done = recommendations.delete_recommendation, "recommend.deleted"
+    else:
+        command, done = partial(recommendations.set_status, status=status), f"recommend.{status}"
+    _run(rec.theme_id, command, done, recommendation_id=rec.id)
+
+
+def _show(rec: Recommendation) -> None:
+    with st.container(border=True, key=f"rec_{rec.id}"):
+        st.text(rec.text)
+        details = [
+            f"{_ui.tr('field.priority')}: {priority_names.get(rec.priority, rec.priority)}",
+            f"**{status_names.get(rec.status, rec.status)}**",
+        ]
+        for name in ("owner", "timeframe"):
+            if value := getattr(rec, name):
+                details.append(f"{_ui.tr(f'field.{name}')}: {_ui.md(value)}")
+        if rec.proposed_by_group_id is not None:
+            group = group_names.get(rec.proposed_by_group_id, "")
+            details.append(_ui.tr("recommend.proposed_by", group=_ui.md(group)))
+        st.caption(" · ".join(details))
+        if not editable:
+            return
+        for column, (name, status) in zip(st.columns(4)[:3], ACTIONS.items(), strict=True):
+            if status is None or rec.status != status:
+                label = _ui.tr(f"recommend.{name}") if status else _ui.tr("action.delete")
+                column.button(label, key=f"rec_{name}_{rec.id}", on_click=_act, args=(rec, status))
+
+
+def _add_form(theme_id: int) -> None:
+    with st.form(f"rec_form_{theme_id}"):
+        st.markdown(f"**{_ui.tr('recommend.new')}**")
+        left, right = st.columns(2)
+        left.selectbox(
+            _ui.tr("field.level"),
+            list(level_names),
+            format_func=level_names.get,
+            key=f"rec_level_{theme_id}",
+        )
+        ss.setdefault(f"rec_priority_{theme_id}", 2)  # medium, unless chosen otherwise
+        right.radio(
+            _ui.tr("field.priority"),
+            list(priority_names),
+            format_func=priority_names.get,
+            horizontal=True,
+            key=f"rec_priority_{theme_id}",
+        )
+        st.text_area(
+            _ui.tr("field.recommendation") + " *",
+            key=f"rec_text_{theme_id}",
+            max_chars=recommendations.MAX_TEXT,
+            placeholder=_ui.tr("recommend.text_hint"),
+        )
+        for column, name in zip(st.columns(2), ("owner", "timeframe"), strict=True):
+            column.text_input(
+                _ui.tr(f"field.{name}"),
+                key=f"rec_{name}_{theme_id}",
+                max_chars=LIMITS[name],
+                placeholder=_ui.tr(f"recommend.{name}_hint"),
+            )
+        st.form_submit_button(
+            _ui.tr("recommend.submit"), type="primary", on_click=_add, args=(theme_id,)
+        )
+
+
+st.title(_ui.tr("recommend.title"))
+_ui.workshop_caption(workshop)
+_ui.show_flash()
+if not editable:
+    st.info(_ui.tr("recommend.read_only", phase=_ui.tr(f"phase.{workshop.phase}")))
+if not ranked:
+    st.info(_ui.tr("recommend.no_themes"))
+error = ss.pop("rec_error", None)
+if error and error[0] not in {placed.theme.id for placed in ranked}:
+    _ui.show_error(error[1])  # its theme is gone (merged or deleted meanwhile)
+
+for placed in ranked:
+    theme_id: int = placed.theme.id  # type: ignore[assignment]
+    levels = by_theme.get(theme_id, {})
+    count = sum(len(recs) for recs in levels.values())
+    label = (
+        f"{placed.rank}. {_ui.md(placed.theme.title)} · {_ui.tr('recommend.count', count=count)}"
+    )
+    with st.expander(label, key=f"rec_theme_{theme_id}"):
+        if error and error[0] == theme_id:
+            _ui.show_error(error[1])
+        if not levels:
+            st.caption(_ui.tr("recommend.none"))
+        for level in Level:
+            if recs := levels.get(level.value):
+                st.markdown(f"**{level_names[level.value]}**")
+                for rec in recs:
+                    _show(rec)
+        if editable:
+            _add_form(theme_id)
