@@ -16,8 +16,13 @@ st.set_page_config(page_title="Roundtable", page_icon="🟠", layout="wide")
 # Title and icon of each page; who may open which is models.access.PAGE_ROLES.
 PAGES: dict[str, tuple[str, str]] = {
     "group_issues": ("nav.group_issues", ":material/edit_note:"),
+    "group_vote": ("nav.group_vote", ":material/how_to_vote:"),
+    "group_recommend": ("nav.group_recommend", ":material/lightbulb:"),
     "overview": ("nav.overview", ":material/bar_chart:"),
+    "ranking": ("nav.ranking", ":material/leaderboard:"),
     "facilitate": ("nav.facilitate", ":material/tune:"),
+    "board": ("nav.board", ":material/dashboard:"),
+    "recommendations": ("nav.recommendations", ":material/checklist:"),
     "organizer_workshop": ("nav.workshop", ":material/event:"),
     "organizer_groups": ("nav.groups", ":material/groups:"),
     "organizer_join": ("nav.join", ":material/qr_code_2:"),

@@ -42,8 +42,13 @@ _STAFF = frozenset({Role.ORGANIZER, Role.FACILITATOR})
 # each session's navigation from it, and every page checks it again on its own.
 PAGE_ROLES: dict[str, frozenset[Role]] = {
     "group_issues": frozenset({Role.GROUP}),
+    "group_vote": frozenset({Role.GROUP}),
+    "group_recommend": frozenset({Role.GROUP}),
     "overview": frozenset(Role) - {Role.GROUP},
+    "ranking": frozenset(Role) - {Role.GROUP},
     "facilitate": _STAFF,
+    "board": _STAFF,
+    "recommendations": _STAFF,
     "organizer_workshop": frozenset({Role.ORGANIZER}),
     "organizer_groups": frozenset({Role.ORGANIZER}),
     "organizer_join": frozenset({Role.ORGANIZER}),

@@ -6,6 +6,7 @@ exit code 1 and no traceback, as the pages show them with `st.error`.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -14,10 +15,10 @@ from typing import Any
 import click
 from sqlalchemy.engine import Engine
 
-from models import bootstrap, db, demo, io_issues, issues, links, workshops
+from models import bootstrap, db, demo, io_issues, issues, links, phases, workshops
 from models.errors import DomainError
 from models.i18n import DEFAULT_LANG, LANGS, error_message, format_date_range, t
-from models.schema import Workshop
+from models.schema import Phase, Workshop, utcnow
 
 ACTOR = "cli"
 
@@ -179,6 +180,27 @@ def links_command(ctx: click.Context, slug: str, base_url: str | None) -> None:
     base = links.base_url(base_url)
     for line in workshop_links(engine, workshop, base=base, lang=_lang(ctx)):
         click.echo(line)
+
+
+@main.command("phase")
+@click.option("--workshop", "slug", required=True, help="The workshop's slug.")
+@click.option(
+    "--minutes", type=click.IntRange(0, 600), default=0, help="Countdown for the new phase."
+)
+@click.argument("new_phase", required=False, type=click.Choice([p.value for p in Phase]))
+@click.pass_context
+def phase_command(ctx: click.Context, slug: str, minutes: int, new_phase: str | None) -> None:
+    """Show the workshop's phase, or move it to NEW_PHASE (forwards or back)."""
+    lang = _lang(ctx)
+    engine = _engine()
+    workshop = workshops.get_workshop(engine, slug=slug)
+    assert workshop.id is not None
+    if new_phase is not None:
+        deadline = utcnow() + dt.timedelta(minutes=minutes) if minutes else None
+        workshop = phases.set_phase(
+            engine, actor=ACTOR, workshop_id=workshop.id, phase=Phase(new_phase), deadline=deadline
+        )
+    click.echo(f"{workshop.phase}\t{t(lang, f'phase.{workshop.phase}')}")
 
 
 @main.command("import")

@@ -5,10 +5,12 @@ Not a page (the leading underscore keeps it out of the navigation and the smoke 
 
 from __future__ import annotations
 
+import html
 import uuid
 from typing import Any
 
 import streamlit as st
+import streamlit.components.v1 as components
 from sqlalchemy.engine import Engine
 
 from models import access, db, i18n, workshops
@@ -121,3 +123,25 @@ def workshop_caption(workshop: Workshop, *, with_title: bool = True) -> None:
     parts.append(i18n.format_date_range(workshop.starts_on, workshop.ends_on, lang()))
     parts.append(f"{tr('workshop.phase')}: {tr(f'phase.{workshop.phase}')}")
     st.caption(" · ".join(parts))
+
+
+def countdown(workshop: Workshop) -> None:
+    """The phase's countdown, ticking in the browser: no server rerun per second."""
+    if workshop.phase_deadline is None:
+        return
+    deadline_ms = int(workshop.phase_deadline.timestamp() * 1000)
+    label = html.escape(tr("phase.countdown", phase=tr(f"phase.{workshop.phase}")))
+    done = html.escape(tr("phase.time_up"))
+    components.html(
+        f"""<div id="c" style="font:600 28px sans-serif;color:#1f4e9c"></div>
+<script>
+const end = {deadline_ms};
+function tick() {{
+  const left = Math.max(0, Math.round((end - Date.now()) / 1000));
+  const m = Math.floor(left / 60), s = String(left % 60).padStart(2, "0");
+  document.getElementById("c").textContent = left > 0 ? "{label} " + m + ":" + s : "{done}";
+}}
+tick(); setInterval(tick, 1000);
+</script>""",
+        height=48,
+    )

@@ -1,36 +1,83 @@
-"""The facilitator's control of the workshop: its phase (more tools arrive with later phases)."""
+"""The facilitator's control of the workshop: phase and countdown, reveal, undo, audit log."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pandas as pd
 import streamlit as st
 
-from models import phases
+from models import audit_log, phases, undo
 from models.errors import DomainError
-from models.schema import Phase
+from models.schema import Phase, utcnow
 from pages import _ui
 
 who = _ui.guard("facilitate")
 engine = _ui.engine()
 workshop = _ui.workshop()
+order = list(Phase)
 
 st.title(_ui.tr("facilitate.title"))
-st.caption(_ui.md(workshop.title))
+_ui.workshop_caption(workshop)
 _ui.show_flash()
+if error := st.session_state.pop("facilitate_error", None):
+    _ui.show_error(error)
 st.subheader(_ui.tr("facilitate.current", phase=_ui.tr(f"phase.{workshop.phase}")))
+_ui.countdown(workshop)
 
 with st.form("phase_form"):
     choice = st.radio(
         _ui.tr("facilitate.phase"),
-        list(Phase),
-        index=list(Phase).index(Phase(workshop.phase)),
-        format_func=lambda p: f"{list(Phase).index(p) + 1}. {_ui.tr(f'phase.{p.value}')}",
+        order,
+        index=order.index(Phase(workshop.phase)),
+        format_func=lambda p: f"{order.index(p) + 1}. {_ui.tr(f'phase.{p.value}')}",
         key="phase_select",
+        horizontal=True,
+    )
+    minutes = st.number_input(
+        _ui.tr("facilitate.minutes"), min_value=0, max_value=600, value=0, key="phase_minutes"
     )
     if st.form_submit_button(_ui.tr("facilitate.set_phase"), type="primary"):
+        deadline = utcnow() + dt.timedelta(minutes=int(minutes)) if minutes else None
         try:
-            phases.set_phase(engine, actor=who.actor, workshop_id=workshop.id, phase=choice)  # type: ignore[arg-type]
+            phases.set_phase(
+                engine, actor=who.actor, workshop_id=workshop.id, phase=choice, deadline=deadline
+            )  # type: ignore[arg-type]
         except DomainError as error:
             _ui.show_error(error)
         else:
             _ui.flash(_ui.tr("facilitate.phase_set", phase=_ui.tr(f"phase.{choice.value}")))
             st.rerun()
+
+reveal_key = "facilitate.conceal" if workshop.revealed else "facilitate.reveal"
+st.caption(_ui.tr("facilitate.revealed" if workshop.revealed else "facilitate.silent"))
+if st.button(_ui.tr(reveal_key), key="reveal_toggle"):
+    phases.set_reveal(
+        engine, actor=who.actor, workshop_id=workshop.id, revealed=not workshop.revealed
+    )  # type: ignore[arg-type]
+    st.rerun()
+
+st.subheader(_ui.tr("facilitate.log"))
+nxt = undo.next_undo(engine, workshop.id)  # type: ignore[arg-type]
+if st.button(
+    _ui.tr("board.undo", action=_ui.tr(f"audit.{nxt.action}"))
+    if nxt
+    else _ui.tr("board.undo_none"),
+    key="facilitate_undo",
+    icon=":material/undo:",
+    disabled=nxt is None,
+):
+    try:
+        undo.undo_last(engine, actor=who.actor, workshop_id=workshop.id)  # type: ignore[arg-type]
+    except DomainError as error:
+        st.session_state["facilitate_error"] = error
+    else:
+        _ui.flash(_ui.tr("board.undone"))
+    st.rerun()
+
+rows = audit_log.recent(engine, workshop.id, _ui.lang())  # type: ignore[arg-type]
+st.dataframe(
+    pd.DataFrame(rows).rename(columns=lambda c: _ui.tr(f"facilitate.col_{c}")),
+    hide_index=True,
+    key="audit_table",
+)

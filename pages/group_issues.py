@@ -10,7 +10,7 @@ from models import i18n, issues, phases, workshops
 from models.errors import DomainError
 from models.issues import IssueInput
 from models.schema import Issue
-from pages import _ui
+from pages import _issue_parts, _ui
 
 FIELDS = ("statement", "cause", "impact", "fix")
 DOUBLE_SUBMIT_WINDOW = 10.0  # seconds in which an identical submit is a double click
@@ -84,37 +84,11 @@ def _undo_delete() -> None:
     issues.restore_issue(engine, identity=who, issue_id=ss.pop("undo_delete"))
 
 
-def _issue_fields(prefix: str) -> None:
-    """The entry widgets, shared by the new-issue form and the edit form."""
-    st.selectbox(
-        _ui.tr("field.domain"),
-        list(domain_names),
-        format_func=domain_names.get,
-        key=f"{prefix}domain",
-    )
-    st.text_area(
-        _ui.tr("field.statement") + " *",
-        key=f"{prefix}statement",
-        max_chars=issues.MAX_STATEMENT,
-        placeholder=_ui.tr("issue.statement_hint"),
-    )
-    st.text_area(_ui.tr("field.cause"), key=f"{prefix}cause", height=80)
-    st.text_area(_ui.tr("field.impact"), key=f"{prefix}impact", height=80)
-    st.pills(
-        _ui.tr("field.affected"),
-        list(level_names),
-        format_func=level_names.get,
-        selection_mode="multi",
-        key=f"{prefix}affected",
-    )
-    st.text_area(_ui.tr("field.fix"), key=f"{prefix}fix", height=80)
-
-
 def _show_issue(issue: Issue) -> None:
     with st.container(border=True, key=f"issue_{issue.id}"):
         if ss.get("editing") == issue.id:
             with st.form(f"edit_form_{issue.id}"):
-                _issue_fields(f"edit{issue.id}_")
+                _issue_parts.issue_fields(f"edit{issue.id}_", domain_names, level_names)
                 left, right = st.columns(2)
                 left.form_submit_button(
                     _ui.tr("action.save"), type="primary", on_click=_submit_edit, args=(issue.id,)
@@ -123,17 +97,7 @@ def _show_issue(issue: Issue) -> None:
                     _ui.tr("action.cancel"), on_click=ss.pop, args=("editing",)
                 )
             return
-        st.text(issue.statement)
-        details = [
-            f"**{_ui.tr(f'field.{name}')}:** {_ui.md(getattr(issue, name))}"
-            for name in ("cause", "impact", "fix")
-            if getattr(issue, name)
-        ]
-        levels = ", ".join(level_names[level.value] for level in issues.affected_levels(issue))
-        if levels:
-            details.append(f"**{_ui.tr('field.affected')}:** {levels}")
-        if details:
-            st.caption("  \n".join(details))
+        _issue_parts.issue_body(issue, level_names)
         if open_for_entry:
             left, right, _ = st.columns([1, 1, 3])
             left.button(
@@ -149,6 +113,7 @@ def _show_issue(issue: Issue) -> None:
 
 st.title(_ui.md(group.name))
 st.caption(_ui.md(workshop.title))
+_ui.countdown(workshop)
 
 if not domains:
     st.warning(_ui.tr("issue.no_domains"))
@@ -168,7 +133,7 @@ with entry:
         if ss.pop("new_saved", False):
             st.success(_ui.tr("issue.saved"))
         with st.form("new_issue"):
-            _issue_fields("new_")
+            _issue_parts.issue_fields("new_", domain_names, level_names)
             st.form_submit_button(
                 _ui.tr("issue.submit"), type="primary", on_click=_submit_new, width="stretch"
             )
@@ -189,3 +154,11 @@ with listing:
                 st.caption(_ui.tr("issue.none_yet"))
             for issue in in_domain:
                 _show_issue(issue)
+
+if others := issues.visible_to_group(engine, who):
+    names = {g.id: g.name for g in workshops.list_groups(engine, workshop.id)}  # type: ignore[arg-type]
+    with st.expander(_ui.tr("issue.others", count=len(others))):
+        for issue in others:
+            st.text(f"{names.get(issue.group_id, '')} · {domain_names.get(issue.domain_id, '')}")
+            st.text(issue.statement)
+            st.divider()

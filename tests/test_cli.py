@@ -230,3 +230,18 @@ def test_export_rejects_other_formats(workshop: Workshop, tmp_path: Path) -> Non
     result = run("export", "--workshop", SLUG, "--format", "pdf", "-o", str(tmp_path / "x"))
     assert result.exit_code == 2
     assert not (tmp_path / "x").exists()
+
+
+def test_phase_shows_and_sets(cli_engine: Engine, workshop: Workshop) -> None:
+    from models.undo import next_undo
+
+    shown = run("phase", "--workshop", SLUG)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.strip() == "collect\tรวบรวมประเด็นปัญหา"
+    moved = run("phase", "--workshop", SLUG, "vote", "--minutes", "10")
+    assert moved.exit_code == 0, moved.output
+    assert moved.stdout.strip() == "vote\tลงคะแนน"
+    stored = workshops.get_workshop(cli_engine, slug=SLUG)
+    assert stored.phase == "vote" and stored.phase_deadline is not None
+    assert next_undo(cli_engine, stored.id).actor == "cli"
+    assert run("phase", "--workshop", SLUG, "dance").exit_code == 2

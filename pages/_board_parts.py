@@ -1,0 +1,230 @@
+"""Pieces of the theme board page (pages/board.py), kept apart so the page reads top-down.
+
+Named `_board_parts`, not `_board`: Streamlit infers URL paths from file names without
+the underscore, and `_board` would clash with the board page itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from models import themes, undo
+from models.access import Identity
+from models.errors import DomainError
+from models.schema import Issue, Workshop
+from pages import _ui
+
+ss = st.session_state
+
+
+def _run(command: Callable[..., Any], done: str, **kwargs: Any) -> None:
+    """A board command from a widget callback: flash on success, error on the next render."""
+    try:
+        command(**kwargs)
+    except DomainError as error:
+        ss["board_error"] = error
+    else:
+        _ui.flash(_ui.tr(done))
+
+
+def undo_bar(engine: Engine, who: Identity, workshop: Workshop) -> None:
+    nxt = undo.next_undo(engine, workshop.id)  # type: ignore[arg-type]
+    label = (
+        _ui.tr("board.undo", action=_ui.tr(f"audit.{nxt.action}"))
+        if nxt
+        else _ui.tr("board.undo_none")
+    )
+    st.button(
+        label,
+        key="board_undo",
+        icon=":material/undo:",
+        disabled=nxt is None,
+        on_click=_run,
+        args=(undo.undo_last, "board.undone"),
+        kwargs={"engine": engine, "actor": who.actor, "workshop_id": workshop.id},
+    )
+
+
+def remember_shown(shown: pd.DataFrame) -> None:
+    """The issue numbers in the table as the user sees it, for the callbacks to read."""
+    ss["board_shown_ids"] = [int(n) for n in shown["no"]]
+
+
+def selected_ids() -> list[int]:
+    """Issue numbers picked in the table plus those typed (as called out in the room).
+
+    Read when a button's callback runs, so what was typed just before the click counts.
+    """
+    table = ss.get("board_table")
+    rows = list(table["selection"]["rows"]) if table else []
+    shown = ss.get("board_shown_ids", [])
+    picked = [shown[r] for r in rows if r < len(shown)]
+    typed = [int(n) for n in re.findall(r"\d+", ss.get("board_numbers", ""))]
+    return list(dict.fromkeys(picked + typed))
+
+
+def selection_actions(
+    engine: Engine, who: Identity, workshop: Workshop, titles: dict[int, str]
+) -> None:
+    st.text_input(_ui.tr("board.numbers"), key="board_numbers", placeholder="12, 15, 18")
+    now = selected_ids()
+    st.caption(_ui.tr("board.selected", count=len(now), numbers=", ".join(map(str, now))))
+    base = {"engine": engine, "actor": who.actor, "workshop_id": workshop.id}
+    new, move, other = st.columns([3, 3, 2])
+    new.text_input(_ui.tr("board.new_title"), key="board_new_title")
+    new.button(
+        _ui.tr("board.create"),
+        key="board_create",
+        type="primary",
+        on_click=lambda: _run(
+            themes.create_theme,
+            "board.created",
+            **base,
+            title=ss["board_new_title"],
+            issue_ids=selected_ids(),
+        ),
+    )
+    target = move.selectbox(
+        _ui.tr("board.move_to"), list(titles), format_func=titles.get, key="board_move_target"
+    )
+    move.button(
+        _ui.tr("board.move"),
+        key="board_move",
+        disabled=target is None,
+        on_click=lambda: _run(
+            themes.move_issues, "board.moved", **base, issue_ids=selected_ids(), theme_id=target
+        ),
+    )
+    other.button(
+        _ui.tr("board.ungroup"),
+        key="board_ungroup",
+        on_click=lambda: _run(
+            themes.move_issues, "board.moved", **base, issue_ids=selected_ids(), theme_id=None
+        ),
+    )
+    other.button(
+        _ui.tr("board.duplicates"),
+        key="board_duplicates",
+        help=_ui.tr("board.duplicates_help"),
+        on_click=lambda: _run(
+            themes.mark_duplicates,
+            "board.marked",
+            **base,
+            original_id=(selected_ids() or [0])[0],
+            duplicate_ids=selected_ids()[1:],
+        ),
+    )
+    reason, hide = st.columns([3, 1], vertical_alignment="bottom")
+    reason.text_input(_ui.tr("field.hide_reason"), key="board_hide_reason")
+    hide.button(
+        _ui.tr("board.hide"),
+        key="board_hide",
+        on_click=lambda: _run(
+            themes.hide_issues,
+            "board.hidden_done",
+            **base,
+            issue_ids=selected_ids(),
+            reason=ss["board_hide_reason"],
+        ),
+    )
+
+
+def theme_card(
+    engine: Engine,
+    who: Identity,
+    workshop: Workshop,
+    view: themes.ThemeView,
+    group_total: int,
+    groups: dict[int, str],
+    domains: dict[int, str],
+    titles: dict[int, str],
+) -> None:
+    theme = view.theme
+    base = {"engine": engine, "actor": who.actor, "workshop_id": workshop.id}
+    raised = _ui.tr("board.raised_by", count=len(view.group_ids), total=group_total)
+    with st.expander(f"{_ui.md(theme.title)} · {view.issue_count} · {raised}"):
+        st.caption(_ui.md(", ".join(groups[g] for g in sorted(view.group_ids) if g in groups)))
+        for issue in view.issues:
+            mark = (
+                f" ({_ui.tr('board.duplicate_of', no=issue.duplicate_of_id)})"
+                if issue.duplicate_of_id
+                else ""
+            )
+            st.text(f"#{issue.id} [{domains.get(issue.domain_id, '')}] {issue.statement}{mark}")
+        ss.setdefault(f"theme_title_{theme.id}", theme.title)
+        ss.setdefault(f"theme_desc_{theme.id}", theme.description)
+        st.text_input(_ui.tr("field.theme_title"), key=f"theme_title_{theme.id}")
+        st.text_area(_ui.tr("field.theme_description"), key=f"theme_desc_{theme.id}", height=68)
+        save, merge, split, delete = st.columns(4, vertical_alignment="bottom")
+        save.button(
+            _ui.tr("action.save"),
+            key=f"theme_save_{theme.id}",
+            on_click=lambda: _run(
+                themes.update_theme,
+                "board.saved",
+                **base,
+                theme_id=theme.id,
+                title=ss[f"theme_title_{theme.id}"],
+                description=ss[f"theme_desc_{theme.id}"],
+            ),
+        )
+        others = {k: v for k, v in titles.items() if k != theme.id}
+        into = merge.selectbox(
+            _ui.tr("board.merge_into"),
+            list(others),
+            format_func=others.get,
+            key=f"theme_merge_{theme.id}",
+        )
+        merge.button(
+            _ui.tr("board.merge"),
+            key=f"theme_merge_go_{theme.id}",
+            disabled=into is None,
+            on_click=lambda: _run(
+                themes.merge_themes, "board.merged", **base, source_id=theme.id, target_id=into
+            ),
+        )
+        split.button(
+            _ui.tr("board.split"),
+            key=f"theme_split_{theme.id}",
+            help=_ui.tr("board.split_help"),
+            on_click=lambda: _run(
+                themes.split_theme,
+                "board.created",
+                **base,
+                theme_id=theme.id,
+                issue_ids=selected_ids(),
+                title=ss.get("board_new_title") or theme.title,
+            ),
+        )
+        delete.button(
+            _ui.tr("action.delete"),
+            key=f"theme_delete_{theme.id}",
+            on_click=lambda: _run(themes.delete_theme, "board.deleted", **base, theme_id=theme.id),
+        )
+
+
+def hidden_row(
+    engine: Engine, who: Identity, workshop: Workshop, issue: Issue, groups: dict[int, str]
+) -> None:
+    text, button = st.columns([5, 1], vertical_alignment="center")
+    text.text(
+        f"#{issue.id} {groups.get(issue.group_id, '')}: {issue.statement}\n→ {issue.hidden_reason}"
+    )
+    button.button(
+        _ui.tr("board.unhide"),
+        key=f"unhide_{issue.id}",
+        on_click=lambda: _run(
+            themes.unhide_issue,
+            "board.unhidden",
+            engine=engine,
+            actor=who.actor,
+            workshop_id=workshop.id,
+            issue_id=issue.id,
+        ),
+    )

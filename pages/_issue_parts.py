@@ -1,0 +1,52 @@
+"""Pieces of the group's issue page (pages/group_issues.py): the entry fields and one issue."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from models import issues
+from models.schema import Issue
+from pages import _ui
+
+
+def issue_fields(prefix: str, domain_names: dict[int, str], level_names: dict[str, str]) -> None:
+    """The entry widgets, shared by the new-issue form and the edit form."""
+    st.selectbox(
+        _ui.tr("field.domain"),
+        list(domain_names),
+        format_func=domain_names.get,
+        key=f"{prefix}domain",
+    )
+    st.text_area(
+        _ui.tr("field.statement") + " *",
+        key=f"{prefix}statement",
+        max_chars=issues.MAX_STATEMENT,
+        placeholder=_ui.tr("issue.statement_hint"),
+    )
+    st.text_area(_ui.tr("field.cause"), key=f"{prefix}cause", height=80)
+    st.text_area(_ui.tr("field.impact"), key=f"{prefix}impact", height=80)
+    st.pills(
+        _ui.tr("field.affected"),
+        list(level_names),
+        format_func=level_names.get,
+        selection_mode="multi",
+        key=f"{prefix}affected",
+    )
+    st.text_area(_ui.tr("field.fix"), key=f"{prefix}fix", height=80)
+
+
+def issue_body(issue: Issue, level_names: dict[str, str]) -> None:
+    """One issue as plain text, with the moderator's note if it was hidden."""
+    if issue.hidden_reason is not None:
+        st.warning(_ui.tr("issue.hidden", reason=_ui.md(issue.hidden_reason)), icon="🙈")
+    st.text(issue.statement)
+    details = [
+        f"**{_ui.tr(f'field.{name}')}:** {_ui.md(getattr(issue, name))}"
+        for name in ("cause", "impact", "fix")
+        if getattr(issue, name)
+    ]
+    levels = ", ".join(level_names[level.value] for level in issues.affected_levels(issue))
+    if levels:
+        details.append(f"**{_ui.tr('field.affected')}:** {levels}")
+    if details:
+        st.caption("  \n".join(details))

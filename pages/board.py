@@ -1,0 +1,99 @@
+"""The facilitator's theme board: filter all issues, select some, build themes from them."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from models import phases, themes, workshops
+from pages import _board_parts as _board
+from pages import _ui
+
+who = _ui.guard("board")
+engine = _ui.engine()
+workshop = _ui.workshop()
+board = themes.board(engine, workshop.id)  # type: ignore[arg-type]
+domains = {
+    d.id: _ui.domain_label(d.name, d.name_en) for d in workshops.list_domains(engine, workshop.id)
+}  # type: ignore[arg-type]
+groups = {g.id: g.name for g in board.groups.values()}
+titles = {v.theme.id: v.theme.title for v in board.themes}
+ss = st.session_state
+
+st.title(_ui.tr("board.title"))
+_ui.workshop_caption(workshop)
+_ui.show_flash()
+if error := ss.pop("board_error", None):
+    _ui.show_error(error)
+_board.undo_bar(engine, who, workshop)
+if not phases.allows(workshop.phase, "group_themes"):
+    st.info(_ui.tr("board.closed", phase=_ui.tr(f"phase.{workshop.phase}")))
+
+# --- filters -----------------------------------------------------------------------------
+left, middle, right, last = st.columns([2, 2, 3, 2])
+domain_filter = left.multiselect(
+    _ui.tr("field.domain"), list(domains), format_func=domains.get, key="board_domain"
+)
+group_filter = middle.multiselect(
+    _ui.tr("field.group"), list(groups), format_func=groups.get, key="board_group"
+)
+search = right.text_input(_ui.tr("board.search"), key="board_search")
+scope = last.radio(
+    _ui.tr("board.scope"),
+    ["ungrouped", "all"],
+    format_func=lambda s: _ui.tr(f"board.scope_{s}"),
+    key="board_scope",
+    horizontal=True,
+)
+
+issues = board.ungrouped + (
+    [] if scope == "ungrouped" else [i for v in board.themes for i in v.issues]
+)
+table = pd.DataFrame(
+    [
+        {
+            "no": issue.id,
+            "group": groups.get(issue.group_id, ""),
+            "domain": domains.get(issue.domain_id, ""),
+            "statement": issue.statement,
+            "theme": titles.get(issue.theme_id, ""),  # type: ignore[arg-type]
+            "_group_id": issue.group_id,
+            "_domain_id": issue.domain_id,
+        }
+        for issue in sorted(issues, key=lambda i: i.id)  # type: ignore[arg-type,return-value]
+    ],
+    columns=["no", "group", "domain", "statement", "theme", "_group_id", "_domain_id"],
+)
+mask = pd.Series(True, index=table.index)
+if domain_filter:
+    mask &= table["_domain_id"].isin(domain_filter)
+if group_filter:
+    mask &= table["_group_id"].isin(group_filter)
+if search.strip():
+    mask &= table["statement"].str.contains(search.strip(), case=False, regex=False)
+shown = table[mask].reset_index(drop=True)
+
+st.caption(_ui.tr("board.count", shown=len(shown), total=len(table)))
+st.dataframe(
+    shown.drop(columns=["_group_id", "_domain_id"]).rename(
+        columns=lambda c: _ui.tr(f"board.col_{c}")
+    ),
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="multi-row",
+    key="board_table",
+    height=420,
+    column_config={_ui.tr("board.col_statement"): st.column_config.TextColumn(width="large")},
+)
+_board.remember_shown(shown)
+
+# --- actions on the selection, then the themes --------------------------------------------
+with st.container(border=True):
+    _board.selection_actions(engine, who, workshop, titles)
+st.subheader(_ui.tr("board.themes", count=len(board.themes)))
+for view in board.themes:
+    _board.theme_card(engine, who, workshop, view, board.group_count, groups, domains, titles)
+if board.hidden:
+    with st.expander(_ui.tr("board.hidden", count=len(board.hidden))):
+        for issue in board.hidden:
+            _board.hidden_row(engine, who, workshop, issue, groups)

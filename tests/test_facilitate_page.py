@@ -1,0 +1,106 @@
+"""AppTest flows of phase control, reveal, countdown, undo and the audit log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from models import db, issues, phases, themes, workshops
+from models.access import Identity
+from models.bootstrap import bootstrap
+from models.schema import Phase, Role
+
+PAGES = Path(__file__).resolve().parent.parent / "pages"
+
+
+@pytest.fixture
+def demo(tmp_path, monkeypatch, staff_env):
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    engine = db.get_engine(url)
+    bootstrap(engine)
+    return engine, workshops.list_workshops(engine)[0]
+
+
+def _page(name: str, identity: Identity) -> AppTest:
+    at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=30)
+    at.session_state["identity"] = identity
+    return at.run()
+
+
+def test_phase_change_with_countdown_is_logged_and_undone(demo) -> None:
+    engine, workshop = demo
+    at = _page("facilitate", Identity(Role.FACILITATOR))
+    assert not at.exception
+    at.radio(key="phase_select").set_value(Phase.GROUP)
+    at.number_input(key="phase_minutes").set_value(15)
+    at.button(key="FormSubmitter:phase_form-เปลี่ยนขั้นตอน").click().run()
+    assert not at.exception
+    stored = workshops.get_workshop(engine, workshop_id=workshop.id)
+    assert stored.phase == "group"
+    assert 14 * 60 < phases.seconds_left(stored) <= 15 * 60
+    log = at.dataframe[0].value
+    assert log.iloc[0]["รายการ"] == "เปลี่ยนขั้นตอน"
+    assert log.iloc[0]["ผู้ดำเนินการ"] == "ผู้ดำเนินการประชุม"
+    at.button(key="facilitate_undo").click().run()
+    assert workshops.get_workshop(engine, workshop_id=workshop.id).phase == "collect"
+    assert at.dataframe[0].value.iloc[1]["เลิกทำแล้ว"] == "✓"
+
+
+def test_reveal_lets_groups_see_each_other(demo) -> None:
+    engine, workshop = demo
+    groups = workshops.list_groups(engine, workshop.id)
+    region1 = Identity(Role.GROUP, workshop.id, groups[0].id)
+    assert issues.visible_to_group(engine, region1) == []
+    group_page = _page("group_issues", region1)
+    assert not [e for e in group_page.expander if "กลุ่มอื่น" in e.label]
+    at = _page("facilitate", Identity(Role.FACILITATOR))
+    at.button(key="reveal_toggle").click().run()
+    assert workshops.get_workshop(engine, workshop_id=workshop.id).revealed
+    others = issues.visible_to_group(engine, region1)
+    assert len(others) == 15 and all(i.group_id != groups[0].id for i in others)
+    group_page = _page("group_issues", region1)
+    assert [e.label for e in group_page.expander if "กลุ่มอื่น" in e.label] == ["ประเด็นของกลุ่มอื่น (15)"]
+
+
+def test_group_sees_why_its_issue_was_hidden(demo) -> None:
+    engine, workshop = demo
+    group = workshops.list_groups(engine, workshop.id)[0]
+    (issue,) = issues.group_issues(engine, group.id)
+    themes.hide_issues(
+        engine,
+        actor="facilitator",
+        workshop_id=workshop.id,
+        issue_ids=[issue.id],
+        reason="**นอกประเด็น**",
+    )
+    at = _page("group_issues", Identity(Role.GROUP, workshop.id, group.id))
+    assert not at.exception
+    assert at.warning[0].value == r"ผู้ดำเนินการซ่อนประเด็นนี้ เหตุผล: \*\*นอกประเด็น\*\*"
+    phases.set_reveal(engine, actor="facilitator", workshop_id=workshop.id, revealed=True)
+    revealed_ids = {
+        i.id for i in issues.visible_to_group(engine, Identity(Role.GROUP, workshop.id, 999))
+    }
+    assert issue.id not in revealed_ids  # hidden issues stay out of other groups' view
+    assert len(revealed_ids) == 15
+
+
+def test_countdown_is_shown_to_groups(demo) -> None:
+    import datetime as dt
+
+    from models.schema import utcnow
+
+    engine, workshop = demo
+    phases.set_phase(
+        engine,
+        actor="facilitator",
+        workshop_id=workshop.id,
+        phase=Phase.COLLECT,
+        deadline=utcnow() + dt.timedelta(minutes=5),
+    )
+    group = workshops.list_groups(engine, workshop.id)[0]
+    at = _page("group_issues", Identity(Role.GROUP, workshop.id, group.id))
+    frames = at.get("iframe")
+    assert frames and "เวลาที่เหลือ" in frames[0].proto.srcdoc
