@@ -1,0 +1,45 @@
+# Roundtable: `make run` starts the app, `make test` runs every check CI runs.
+
+PYTHON ?= python3
+PORT ?= 8501
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := run
+.PHONY: run venv browser test lint format clean
+
+run: $(STAMP)
+	$(BIN)/roundtable serve --port $(PORT)
+
+# Created when missing, refreshed when pyproject.toml is newer than the last install.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(STAMP)
+
+# The browser tests drive Debian's Chromium: Playwright's own browser download can't run here.
+browser:
+	scripts/ensure-chromium
+
+test: $(STAMP) browser
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q -n 2
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Never data/: it holds the workshop database.
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache test-artifacts build *.egg-info
+	find . -path ./data -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

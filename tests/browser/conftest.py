@@ -1,0 +1,202 @@
+"""Browser end-to-end fixtures: a real `streamlit run` server driven by headless Chromium.
+
+Each pytest-xdist worker starts its own server on a free port with its own SQLite file,
+so the suite runs in parallel. The test process creates that database (and the demo
+workshop) first, through the same `models/` functions the app uses, so tests know the
+groups' join codes and can check what a click stored.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from sqlalchemy.engine import Engine
+
+from models import db, workshops
+from models.bootstrap import bootstrap
+from models.schema import BreakoutGroup
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+ORGANIZER_PASSWORD = "e2e-organizer-secret"
+FACILITATOR_PIN = "E2E482913"
+STARTUP_TIMEOUT = 60.0
+# Two servers and two browsers share two cores; plotly's bundle alone can take seconds.
+expect.set_options(timeout=15_000)
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    engine: Engine
+    workshop_id: int
+    join_codes: dict[str, str]  # group name -> join code
+    log: Path
+    facilitator_pin: str = FACILITATOR_PIN
+    organizer_password: str = ORGANIZER_PASSWORD
+
+    def group(self, name: str) -> BreakoutGroup:
+        found = workshops.list_groups(self.engine, self.workshop_id)
+        return next(g for g in found if g.name == name)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read().decode().strip() == "ok"
+    except OSError:
+        return False
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@contextmanager
+def _running_server(folder: Path) -> Iterator[Server]:
+    """Create and seed `folder`/e2e.db, start `streamlit run app.py` on it, stop it after."""
+    db_url = f"sqlite:///{folder / 'e2e.db'}"
+    credentials = {"ORGANIZER_PASSWORD": ORGANIZER_PASSWORD, "FACILITATOR_PIN": FACILITATOR_PIN}
+    with pytest.MonkeyPatch.context() as patch:
+        # Configured credentials, as the server will have: nothing gets generated.
+        for name, value in credentials.items():
+            patch.setenv(name, value)
+        engine = db.get_engine(db_url)
+        bootstrap(engine)
+    workshop = workshops.list_workshops(engine)[0]
+    assert workshop.id is not None
+    codes = {g.name: g.join_code for g in workshops.list_groups(engine, workshop.id)}
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, **credentials, "DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1"}
+    env.pop("ROUNDTABLE_BASE_URL", None)
+    log = folder / "server.log"
+    command = [
+        sys.executable,  # the venv's interpreter, the one running pytest
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not _healthy(url):
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited with {process.returncode}:\n{_tail(log)}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit not healthy after {STARTUP_TIMEOUT:.0f} s:\n{_tail(log)}")
+            time.sleep(0.25)
+        yield Server(url=url, engine=engine, workshop_id=workshop.id, join_codes=codes, log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real Roundtable server for this worker, on its own port and database file."""
+    with _running_server(tmp_path_factory.mktemp("e2e")) as running:
+        yield running
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[Server]:
+    """A server no browser has talked to yet (for what only a process's first run shows)."""
+    with _running_server(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: run scripts/ensure-chromium (or `make test`)")
+    launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    """Keep each phase's report on the item, so `page` knows whether the test failed;
+    add the server's log to a failure (the browser shows only "an error")."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    if report.failed:
+        for name in ("server", "fresh_server"):
+            running = getattr(item, "funcargs", {}).get(name)
+            if running is not None:
+                report.sections.append((f"{name} log ({running.log})", _tail(running.log)))
+    return report
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context (no cookies, no session) per test; screenshot on failure."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
+    context.set_default_timeout(20_000)
+    opened = context.new_page()
+    yield opened
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
+        try:
+            opened.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        except Exception as error:  # the page may be the thing that broke
+            print(f"no screenshot: {error}")
+    context.close()

@@ -1,0 +1,215 @@
+"""End to end, as people at the venue use it: a group enters issues, staff sign in.
+
+Every test drives the real server (see conftest.py) in headless Chromium and checks
+what a person would see; the group tests also check what the database holds.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+import uuid
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from models import issues
+
+pytestmark = pytest.mark.browser
+
+GROUP = "เขตตรวจราชการที่ 3"
+APP_READY = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
+SCRIPT_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+# A widget key that exists only on that staff page (Streamlit renders `key=` as a class).
+STAFF_ONLY = {
+    "facilitate": ".st-key-phase_select",
+    "organizer_workshop": ".st-key-ws_title",
+    "organizer_groups": ".st-key-add_group_name",
+    "organizer_join": ".st-key-join_qr_size",
+    "overview": ".st-key-chart_by_domain",
+    "board": ".st-key-board_search",
+    "organizer_data": ".st-key-import_file",
+}
+
+
+def wait_idle(page: Page, *, timeout: float = 30_000) -> None:
+    """Wait until the app is connected and its script has stopped running, and stays so.
+
+    A click's rerun request reaches the server a moment later, and a run may end in
+    `st.rerun()` or `st.switch_page()` that starts another: idle must hold for a moment.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    page.wait_for_timeout(150)
+    while True:
+        page.wait_for_selector(APP_READY, state="attached", timeout=timeout)
+        page.wait_for_selector(SCRIPT_IDLE, state="attached", timeout=timeout)
+        page.wait_for_timeout(250)
+        if page.locator(SCRIPT_IDLE).count() and page.locator(APP_READY).count():
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{page.url} never settled")
+
+
+def open_app(page: Page, url: str) -> None:
+    page.goto(url)
+    wait_idle(page)
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+
+
+def query(page: Page) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page.url).query)
+
+
+def heading(page: Page, text: str) -> Locator:
+    return page.locator("h1", has_text=text)
+
+
+def submit_issue(page: Page, statement: str, cause: str = "") -> None:
+    page.locator(".st-key-new_statement textarea").fill(statement)
+    if cause:
+        page.locator(".st-key-new_cause textarea").fill(cause)
+    page.get_by_role("button", name="บันทึกประเด็นปัญหา").click()
+    wait_idle(page)
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+
+
+def shown_statement(page: Page, text: str) -> Locator:
+    """Issue statements are rendered with st.text (plain text, never Markdown)."""
+    return page.locator("[data-testid='stText']", has_text=text)
+
+
+def test_group_adds_issue_and_keeps_role_after_refresh(page: Page, server: Any) -> None:
+    code = server.join_codes[GROUP]
+    open_app(page, f"{server.url}/?join={code}")
+    expect(heading(page, GROUP)).to_be_visible()
+
+    # "e" + combining acute: the database must hold the composed (NFC) "é".
+    typed = f"ครูขาดแคลนในโรงเรียนขนาดเล็ก ทดสอบ-{uuid.uuid4().hex[:8]} cafe\u0301"
+    submit_issue(page, typed, cause="อัตรากำลังครูไม่ครบตามเกณฑ์")
+    stored_text = unicodedata.normalize("NFC", typed)
+    expect(shown_statement(page, stored_text)).to_have_count(1)
+    expect(page.locator(".st-key-new_statement textarea")).to_have_value("")
+
+    page.reload()
+    wait_idle(page)
+    assert query(page).get("join") == [code]
+    expect(heading(page, GROUP)).to_be_visible()
+    expect(shown_statement(page, stored_text)).to_have_count(1)
+
+    group = server.group(GROUP)
+    stored = [i for i in issues.group_issues(server.engine, group.id) if "ทดสอบ-" in i.statement]  # type: ignore[arg-type]
+    assert [i.statement for i in stored] == [stored_text]
+    assert stored_text != typed  # the check above really is about normalisation
+    assert stored[0].group_id == group.id
+    assert stored[0].cause == "อัตรากำลังครูไม่ครบตามเกณฑ์"
+
+
+@pytest.mark.parametrize("with_join", [True, False], ids=["with-join", "without-join"])
+def test_group_cannot_open_staff_pages_by_url(page: Page, server: Any, with_join: bool) -> None:
+    code = server.join_codes[GROUP]
+    open_app(page, f"{server.url}/?join={code}")
+    expect(heading(page, GROUP)).to_be_visible()
+    for name, selector in STAFF_ONLY.items():
+        url = f"{server.url}/{name}" + (f"?join={code}" if with_join else "")
+        open_app(page, url)
+        if with_join:  # the group's own page instead of the staff page
+            expect(heading(page, GROUP)).to_be_visible()
+        else:  # a new session without a code is a visitor: the join form
+            expect(page.locator(".st-key-join_code input")).to_be_visible()
+        expect(page.locator(selector), f"{name} reachable").to_have_count(0)
+        for title in ("ดำเนินการประชุม", "แก้ไขข้อมูลการประชุม", "กลุ่มย่อยและด้าน", "ภาพรวม"):
+            expect(page.locator("h1", has_text=title), f"{name}: {title}").to_have_count(0)
+        expect(page.locator(".st-key-staff_secret")).to_have_count(0 if with_join else 1)
+
+
+def test_wrong_join_code_is_refused(page: Page, server: Any) -> None:
+    open_app(page, f"{server.url}/?join=WRONG123")
+    expect(page.locator("[data-testid='stAlert']", has_text="รหัสไม่ถูกต้อง")).to_be_visible()
+    expect(page.locator(".st-key-new_statement")).to_have_count(0)
+    for name in server.join_codes:
+        expect(heading(page, name)).to_have_count(0)
+    assert "join" not in query(page)
+
+
+def test_user_text_is_shown_as_plain_text(page: Page, server: Any) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    image = "http://127.0.0.1:1/x.png"
+    marker = uuid.uuid4().hex[:8]
+    hostile = f"**ตัวหนา** <script>alert(1)</script> ![x]({image}) {marker}"
+    open_app(page, f"{server.url}/?join={server.join_codes[GROUP]}")
+    submit_issue(page, hostile, cause=hostile)
+
+    expect(shown_statement(page, hostile)).to_have_count(1)
+    # The cause goes through the Markdown caption path, escaped: still literal.
+    expect(page.locator("[data-testid='stCaptionContainer']", has_text=hostile)).to_have_count(1)
+    expect(page.locator("strong", has_text="ตัวหนา")).to_have_count(0)
+    expect(page.locator(f"img[src='{image}']")).to_have_count(0)
+    expect(page.locator("script", has_text="alert(1)")).to_have_count(0)
+    page.reload()
+    wait_idle(page)
+    expect(shown_statement(page, hostile)).to_have_count(1)
+    assert dialogs == []
+
+
+def test_facilitator_signs_in_and_survives_refresh(page: Page, server: Any) -> None:
+    open_app(page, server.url)
+    page.get_by_role("tab", name="ผู้ดำเนินการ / ผู้จัด").click()
+    page.locator(".st-key-staff_role").get_by_text("ผู้ดำเนินการประชุม").click()
+    page.locator(".st-key-staff_secret input").fill(server.facilitator_pin)
+    page.get_by_role("button", name="เข้าสู่ระบบ").click()
+    wait_idle(page)
+    expect(page).to_have_url(re.compile(r"[?&]s=[\w.-]+"))
+    token = query(page)["s"]
+
+    nav = page.locator("[data-testid='stSidebarNav']")
+    nav.get_by_role("link", name="ดำเนินการประชุม").click()
+    wait_idle(page)
+    expect(page.locator("h1", has_text="ดำเนินการประชุม")).to_be_visible()
+    expect(page.locator(".st-key-phase_select")).to_be_visible()
+    expect(nav.get_by_role("link", name="ข้อมูลการประชุม")).to_have_count(0)  # organizer's
+
+    page.reload()
+    wait_idle(page)
+    assert query(page).get("s") == token
+    assert urlparse(page.url).path.rstrip("/").endswith("facilitate")
+    expect(page.locator(".st-key-phase_select")).to_be_visible()
+
+
+def test_staff_only_selectors_are_real(page: Page, server: Any) -> None:
+    """The organizer does reach every page above: the absence checks are not vacuous."""
+    open_app(page, server.url)
+    page.get_by_role("tab", name="ผู้ดำเนินการ / ผู้จัด").click()
+    page.locator(".st-key-staff_role").get_by_text("ผู้จัดการประชุม").click()
+    page.locator(".st-key-staff_secret input").fill(server.organizer_password)
+    page.get_by_role("button", name="เข้าสู่ระบบ").click()
+    wait_idle(page)
+    expect(page).to_have_url(re.compile(r"[?&]s=[\w.-]+"))
+    token = query(page)["s"][0]
+    for name, selector in STAFF_ONLY.items():
+        open_app(page, f"{server.url}/{name}?s={token}")
+        expect(page.locator(selector), name).to_have_count(1)
+
+
+def test_group_link_works_as_first_request_after_restart(page: Page, fresh_server: Any) -> None:
+    """After a restart, a group's browser refreshes its page: the server's first request.
+
+    Streamlit routes a process's runs through the `pages/` folder (MPA v1) until some run
+    has called `st.navigation`, so this first request must still go through app.py.
+    """
+    # KNOWN FAILING (app bug, reported to the owner of app.py/pages/): because the folder
+    # is named `pages/`, Streamlit's PagesManager.uses_pages_directory starts True and
+    # every run goes through `_mpa_v1`, which runs pages/group_issues.py directly without
+    # app.py, until some session opens `/`. The group sees "ไม่มีสิทธิ์ทำรายการนี้" and a
+    # sidebar listing every file in pages/ (organizer_*, facilitate, ui, ...). Renaming
+    # the folder (e.g. `views/`) made this test pass in a scratch copy.
+    code = fresh_server.join_codes[GROUP]
+    open_app(page, f"{fresh_server.url}/group_issues?join={code}")
+    expect(heading(page, GROUP)).to_be_visible()
+    expect(page.locator(".st-key-new_statement textarea")).to_be_visible()
+    nav = page.locator("[data-testid='stSidebarNav']")
+    for name in STAFF_ONLY:
+        expect(nav.locator(f"a[href$='/{name}']"), name).to_have_count(0)
