@@ -138,6 +138,7 @@ def _navigation() -> st.navigation:
     return st.navigation([*pages, home])
 
 
+st.session_state["_app_ran"] = True  # see pages/_ui.guard
 _identity_from_url()
 _sidebar()
 _sync_url()

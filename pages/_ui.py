@@ -66,6 +66,12 @@ def guard(page: str) -> Identity:
     """Stop unless this session's role may open `page` (navigation already hides it;
     this is the second lock, for anything that reaches a page another way)."""
     who = identity()
+    if who is None and "_app_ran" not in st.session_state:
+        # Streamlit serves files in pages/ directly (its older multipage mode) until some
+        # session in the process has called st.navigation: a group refreshing its page
+        # right after a restart lands here without app.py. Hand over to the entry point,
+        # keeping the join code or token from the URL.
+        st.switch_page("app.py", query_params=st.query_params.to_dict())
     if not access.may_open(who.role if who else None, page):
         st.error(tr("error.forbidden"))
         st.stop()

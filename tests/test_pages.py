@@ -69,6 +69,9 @@ def test_pages_guard_themselves(app_env, role: Role | None, page: str) -> None:
     """The second lock: a page run outside the navigation still checks the role."""
     _app(None)
     at = AppTest.from_file(str(Path(APP).parent / "pages" / f"{page}.py"), default_timeout=30)
+    # As after app.py ran once in this session (the hand-over of a session that never
+    # ran app.py is a browser test: tests/browser, first request after a restart).
+    at.session_state["_app_ran"] = True
     if role is not None:
         at.session_state["identity"] = _identity(role, app_env)
     at.run()
