@@ -20,6 +20,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "group_recommend": ("nav.group_recommend", ":material/lightbulb:"),
     "overview": ("nav.overview", ":material/bar_chart:"),
     "ranking": ("nav.ranking", ":material/leaderboard:"),
+    "present": ("nav.present", ":material/slideshow:"),
     "facilitate": ("nav.facilitate", ":material/tune:"),
     "board": ("nav.board", ":material/dashboard:"),
     "recommendations": ("nav.recommendations", ":material/checklist:"),
@@ -142,4 +143,9 @@ st.session_state["_app_ran"] = True  # see pages/_ui.guard
 _identity_from_url()
 _sidebar()
 _sync_url()
-_navigation().run()
+navigation = _navigation()
+if (wanted := st.session_state.pop("_wanted_page", None)) and access.may_open(
+    getattr(_ui.identity(), "role", None), wanted
+):
+    st.switch_page(f"pages/{wanted}.py")  # the page asked for before the hand-over
+navigation.run()

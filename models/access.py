@@ -46,6 +46,7 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "group_recommend": frozenset({Role.GROUP}),
     "overview": frozenset(Role) - {Role.GROUP},
     "ranking": frozenset(Role) - {Role.GROUP},
+    "present": frozenset(Role) - {Role.GROUP},
     "facilitate": _STAFF,
     "board": _STAFF,
     "recommendations": _STAFF,

@@ -71,6 +71,7 @@ def guard(page: str) -> Identity:
         # session in the process has called st.navigation: a group refreshing its page
         # right after a restart lands here without app.py. Hand over to the entry point,
         # keeping the join code or token from the URL.
+        st.session_state["_wanted_page"] = page  # app.py comes back here once signed in
         st.switch_page("app.py", query_params=st.query_params.to_dict())
     if not access.may_open(who.role if who else None, page):
         st.error(tr("error.forbidden"))

@@ -1,23 +1,45 @@
-"""A read-only overview for viewers and staff: how many issues, from whom, in which domain."""
+"""The live dashboard for the room: charts that follow every change within seconds."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from models import charts, stats
+from models import dashboard
 from pages import _ui
+
+REFRESH_SECONDS = 3  # the room sees a change within this, plus one rerun
 
 who = _ui.guard("overview")
 engine = _ui.engine()
 workshop = _ui.workshop()
 lang = _ui.lang()
+shown_version = dashboard.version(engine, workshop.id)  # type: ignore[arg-type]
 
-st.title(_ui.tr("overview.title"))
-_ui.workshop_caption(workshop)
 
-summary = stats.summary(engine, workshop.id)  # type: ignore[arg-type]
+@st.fragment(run_every=REFRESH_SECONDS)
+def _watch() -> None:
+    """Idle cost per tab: one indexed query every few seconds; a change reruns the page."""
+    if dashboard.version(engine, workshop.id) != shown_version:  # type: ignore[arg-type]
+        st.rerun()
+
+
+st.header(_ui.md(workshop.title))
+_ui.workshop_caption(workshop, with_title=False)
+_ui.countdown(workshop)
+now = dashboard.snapshot(engine, workshop.id, shown_version, lang)  # type: ignore[arg-type]
+
+first, second, third, fourth = st.columns(4)
+first.metric(_ui.tr("overview.issues"), now.summary.issue_count)
+second.metric(
+    _ui.tr("overview.groups_active"), f"{now.summary.active_groups} / {now.summary.group_count}"
+)
+third.metric(_ui.tr("dashboard.themes"), now.theme_count)
+fourth.metric(_ui.tr("dashboard.votes"), now.votes_cast)
+
 left, right = st.columns(2)
-left.metric(_ui.tr("overview.issues"), summary.issue_count)
-right.metric(_ui.tr("overview.groups_active"), f"{summary.active_groups} / {summary.group_count}")
-st.plotly_chart(charts.issues_by_domain(summary, lang), key="chart_by_domain")
-st.plotly_chart(charts.issues_by_group(summary, lang), key="chart_by_group")
+for index, name in enumerate(dashboard.CHARTS):
+    column = left if index % 2 == 0 else right
+    column.plotly_chart(
+        now.figures[name], key=f"chart_{name}", config={"displaylogo": False}, theme=None
+    )  # theme=None: keep the large, high-contrast styling of models/charts.py
+_watch()

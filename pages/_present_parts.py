@@ -1,0 +1,98 @@
+"""Pieces of presentation mode (pages/present.py): full-screen styling, keys and slides."""
+
+from __future__ import annotations
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+from models import links
+from models.ranking import RankedTheme
+from pages import _ui
+
+# Hide Streamlit's chrome and enlarge the text: the room reads this from the back.
+_STYLE = """<style>
+header[data-testid="stHeader"], [data-testid="stSidebar"],
+[data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"] {display: none !important;}
+.block-container {padding-top: 1.5rem; max-width: 100% !important;}
+.stApp h2 {font-size: 3rem !important;}
+.stApp [data-testid="stText"], .stApp p {font-size: 1.6rem !important; line-height: 1.5;}
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * {font-size: 3.2rem !important;
+  font-weight: 700;}
+</style>"""
+
+# Arrow keys, Page Up/Down and space click the buttons (the presenter's clicker sends those).
+_KEYS = """<script>
+const doc = window.parent.document;
+if (!doc.roundtableKeys) {
+  doc.roundtableKeys = true;
+  doc.addEventListener("keydown", (event) => {
+    const tag = (event.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea") return;
+    const next = ["ArrowRight", "PageDown", " "].includes(event.key);
+    const prev = ["ArrowLeft", "PageUp"].includes(event.key);
+    if (!next && !prev) return;
+    const key = next ? ".st-key-present_next button" : ".st-key-present_prev button";
+    const button = doc.querySelector(key);
+    if (button && !button.disabled) { event.preventDefault(); button.click(); }
+  });
+}
+</script>"""
+
+
+def fullscreen_style() -> None:
+    st.html(_STYLE)
+    components.html(_KEYS, height=0)
+
+
+def _move(offset: int) -> None:
+    st.session_state["slide"] = st.session_state.get("slide", 0) + offset
+
+
+def controls(slide: int, slides: int) -> None:
+    prev, where, nxt = st.columns([1, 6, 1], vertical_alignment="center")
+    prev.button(
+        "◀",
+        key="present_prev",
+        disabled=slide == 0,
+        on_click=_move,
+        args=(-1,),
+        help=_ui.tr("present.prev"),
+    )
+    nxt.button(
+        "▶",
+        key="present_next",
+        disabled=slide >= slides - 1,
+        on_click=_move,
+        args=(1,),
+        help=_ui.tr("present.next"),
+    )
+    where.caption(_ui.tr("present.slide", slide=slide + 1, slides=slides))
+
+
+def join_screen(view_link: str, group_links: list[tuple[str, str]]) -> None:
+    left, right = st.columns([1, 2])
+    left.image(links.qr_png(view_link, scale=10), width=320)
+    right.subheader(_ui.tr("present.follow"))
+    right.code(view_link, language=None)
+    if group_links:
+        st.subheader(_ui.tr("join.title"))
+        for start in range(0, len(group_links), 5):
+            for column, (name, link) in zip(
+                st.columns(5), group_links[start : start + 5], strict=False
+            ):
+                column.image(links.qr_png(link, scale=6), width="stretch")
+                column.caption(_ui.md(name))
+
+
+def figures_row(entry: RankedTheme, lang: str) -> None:
+    votes, groups, issues, impact, feasibility = st.columns(5)
+    votes.metric(_ui.tr("present.votes"), entry.votes)
+    groups.metric(_ui.tr("present.groups"), f"{entry.group_count}/{entry.group_total}")
+    issues.metric(_ui.tr("present.issue_count"), entry.issue_count)
+    impact.metric(
+        _ui.tr("dashboard.impact"), "–" if entry.impact is None else f"{entry.impact:.1f}"
+    )
+    feasibility.metric(
+        _ui.tr("dashboard.feasibility"),
+        "–" if entry.feasibility is None else f"{entry.feasibility:.1f}",
+    )

@@ -1,0 +1,89 @@
+"""The live dashboard: its change detector, its shared snapshot and its charts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from models import dashboard, db, phases, themes, thai, votes, workshops
+from models.access import Identity
+from models.bootstrap import bootstrap
+from models.schema import Phase, Role
+from tests.factories import add_issue, group_identity, make_workshop
+
+PAGES = Path(__file__).resolve().parent.parent / "pages"
+
+
+def test_version_moves_with_every_command(engine) -> None:
+    workshop = make_workshop(engine)
+    first = dashboard.version(engine, workshop.id)
+    add_issue(engine, workshop)
+    second = dashboard.version(engine, workshop.id)
+    assert second > first
+    assert dashboard.version(engine, workshop.id) == second  # nothing changed
+    other = make_workshop(engine, slug="other")
+    add_issue(engine, other)
+    assert dashboard.version(engine, workshop.id) == second  # another workshop's change
+
+
+def test_snapshot_is_shared_per_version_and_correct(engine) -> None:
+    workshop = make_workshop(engine, groups=3)
+    add_issue(engine, workshop, group=0, statement="ครูขาดแคลนในโรงเรียนขนาดเล็ก", domain=0)
+    add_issue(engine, workshop, group=1, statement="ครูย้ายบ่อย โรงเรียนขนาดเล็ก", domain=0)
+    add_issue(engine, workshop, group=1, statement="งบประมาณล่าช้า", domain=1)
+    ids = [i.id for i in themes.board(engine, workshop.id).ungrouped]
+    theme = themes.create_theme(
+        engine, actor="facilitator", workshop_id=workshop.id, title="ครู", issue_ids=ids[:2]
+    )
+    phases.set_phase(engine, actor="facilitator", workshop_id=workshop.id, phase=Phase.VOTE)
+    votes.cast_votes(
+        engine, identity=group_identity(engine, workshop, 2), theme_id=theme.id, count=3
+    )
+    version = dashboard.version(engine, workshop.id)
+    snap = dashboard.snapshot(engine, workshop.id, version, "th")
+    assert dashboard.snapshot(engine, workshop.id, version, "th") is snap  # built once
+    assert (snap.summary.issue_count, snap.theme_count, snap.votes_cast) == (3, 1, 3)
+    assert set(snap.figures) == set(dashboard.CHARTS)
+    heat = snap.figures["heatmap"].data[0]
+    assert [list(row) for row in heat.z] == [[1, 0], [1, 1], [0, 0]]
+    assert list(snap.figures["participation"].data[0].text) == ["2/3", "1/3"]
+    assert list(snap.figures["top_themes"].data[0].x) == [3]
+    words = dict(zip(snap.figures["words"].data[0].y, snap.figures["words"].data[0].x, strict=True))
+    assert words["ครู"] == 2 and words["โรงเรียน"] == 2
+    assert "การ" not in words and "ใน" not in words
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ครูขาดแคลน", ["ครู", "ขาดแคลน"]),
+        ("งบประมาณไม่เพียงพอ", ["งบประมาณ", "ไม่", "เพียงพอ"]),
+        ("Budget is late", ["budget", "late"]),
+        ("การนิเทศ และ การติดตาม", ["นิเทศ", "ติดตาม"]),
+    ],
+)
+def test_content_words(text: str, expected: list[str]) -> None:
+    assert thai.content_words(text) == expected
+
+
+def test_normalize_fixes_tone_mark_order_and_nfc() -> None:
+    assert thai.normalize("นํ้า") == thai.normalize("น้ำ")
+    assert thai.normalize("cafe\u0301") == "café"
+
+
+def test_dashboard_page_for_a_viewer(tmp_path, monkeypatch, staff_env) -> None:
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    engine = db.get_engine(url)
+    bootstrap(engine)
+    workshop = workshops.list_workshops(engine)[0]
+    at = AppTest.from_file(str(PAGES / "overview.py"), default_timeout=30)
+    at.session_state["identity"] = Identity(Role.VIEWER, workshop.id)
+    at.session_state["_app_ran"] = True
+    at.run()
+    assert not at.exception
+    assert at.metric[0].value == "16"
+    assert at.metric[1].value == "16 / 20"
+    assert len(at.get("plotly_chart")) == len(dashboard.CHARTS)
