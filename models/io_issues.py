@@ -18,15 +18,33 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models import audit, db, i18n, text
+from models import audit, db, i18n, recommendations, text, votes
 from models.errors import DomainError, NotFound
 from models.issues import IssueFields, IssueInput, validate
-from models.schema import BreakoutGroup, Domain, Issue, Level, Workshop
+from models.schema import (
+    BreakoutGroup,
+    Domain,
+    Issue,
+    Level,
+    RecommendationStatus,
+    Theme,
+    Workshop,
+)
 
 REQUIRED = ("group", "domain", "text")
 OPTIONAL = ("cause", "impact", "affected", "fix")
 COLUMNS = REQUIRED + OPTIONAL
-EXPORT_COLUMNS = ("id", *REQUIRED, *OPTIONAL, "created_at")
+# The facilitation's results ride along (theme, its votes, its accepted recommendations);
+# import ignores them, so an export still re-imports.
+EXPORT_COLUMNS = (
+    "id",
+    *REQUIRED,
+    *OPTIONAL,
+    "theme",
+    "theme_votes",
+    "recommendations",
+    "created_at",
+)
 
 # Headers a Thai organizer is likely to have typed, tried after our own column name.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -350,6 +368,23 @@ def export_issues_csv(engine: Engine, workshop_id: int) -> bytes:
             .order_by(col(Issue.id))
         )
         issues = list(found)
+        theme_titles = {
+            t.id: t.title
+            for t in session.exec(
+                select(Theme).where(
+                    Theme.workshop_id == workshop_id, col(Theme.deleted_at).is_(None)
+                )
+            )
+        }
+    totals = votes.vote_totals(engine, workshop_id)
+    advice = {
+        theme_id: " | ".join(
+            f"{level}: {rec.text}" for level, recs in levels.items() for rec in recs
+        )
+        for theme_id, levels in recommendations.by_theme_and_level(
+            engine, workshop_id, statuses=[RecommendationStatus.ACCEPTED]
+        ).items()
+    }
     group_names = {g.id: g.name for g in groups}
     domain_names = {d.id: d.name for d in domains}
     records = [
@@ -362,6 +397,9 @@ def export_issues_csv(engine: Engine, workshop_id: int) -> bytes:
             "impact": issue.impact,
             "affected": issue.affected,
             "fix": issue.fix,
+            "theme": theme_titles.get(issue.theme_id, ""),  # type: ignore[arg-type]
+            "theme_votes": totals.get(issue.theme_id, 0) if issue.theme_id in theme_titles else "",  # type: ignore[arg-type]
+            "recommendations": advice.get(issue.theme_id, "") if issue.theme_id else "",  # type: ignore[arg-type]
             "created_at": _iso(issue.created_at),
         }
         for issue in issues

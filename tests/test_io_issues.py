@@ -370,3 +370,37 @@ def test_export_then_import_round_trip(ws: tuple[Engine, Workshop]) -> None:
 def test_level_labels_come_from_the_catalogue() -> None:
     # The Thai labels a file may use are the ones the form shows.
     assert io_issues.parse_affected(i18n.t("th", "level.area")) == ["area"]
+
+
+def test_export_carries_theme_votes_and_recommendations(ws: tuple[Engine, Workshop]) -> None:
+    import csv
+
+    from models import recommendations, themes, votes
+
+    cli_engine, workshop = ws
+    ids = [i.id for i in themes.board(cli_engine, workshop.id).ungrouped]
+    theme = themes.create_theme(
+        cli_engine, actor="facilitator", workshop_id=workshop.id, title="ครูไม่พอ", issue_ids=ids[:2]
+    )
+    phases.set_phase(cli_engine, actor="facilitator", workshop_id=workshop.id, phase=Phase.VOTE)
+    group = workshops.list_groups(cli_engine, workshop.id)[3]
+    votes.cast_votes(
+        cli_engine, identity=Identity(Role.GROUP, workshop.id, group.id), theme_id=theme.id, count=2
+    )
+    phases.set_phase(
+        cli_engine, actor="facilitator", workshop_id=workshop.id, phase=Phase.RECOMMEND
+    )
+    recommendations.add_recommendation(
+        cli_engine,
+        identity=Identity(Role.FACILITATOR),
+        theme_id=theme.id,
+        workshop_id=workshop.id,
+        data=recommendations.RecommendationInput(level="school", text="=ใช้ครูร่วมกัน"),
+    )
+    data = io_issues.export_issues_csv(cli_engine, workshop.id).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(data)))
+    by_id = {int(r["id"]): r for r in rows}
+    assert by_id[ids[0]]["theme"] == "ครูไม่พอ"
+    assert by_id[ids[0]]["theme_votes"] == "2"
+    assert by_id[ids[0]]["recommendations"] == "school: =ใช้ครูร่วมกัน"
+    assert by_id[ids[5]]["theme"] == "" and by_id[ids[5]]["theme_votes"] == ""
