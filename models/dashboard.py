@@ -8,15 +8,14 @@ a version are built once per process and handed to every session showing it.
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
-from sqlalchemy import func
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 
-from models import charts, db, issues, ranking, stats, thai
-from models.schema import AuditEvent
+from models import charts, issues, ranking, stats, thai
 
 CHARTS = (
     "by_domain",
@@ -29,13 +28,28 @@ CHARTS = (
 )
 
 
-def version(engine: Engine, workshop_id: int) -> int:
-    """Changes whenever anything in the workshop changes (0 for a workshop never touched)."""
-    with db.read(engine) as session:
-        newest = session.exec(
-            select(func.max(AuditEvent.id)).where(AuditEvent.workshop_id == workshop_id)
-        ).one()
+VERSION_TTL = 1.0  # seconds: every open tab in this process shares one query per second
+_versions: dict[tuple[int, int], tuple[float, int]] = {}
+
+
+def version(engine: Engine, workshop_id: int, *, max_age: float = VERSION_TTL) -> int:
+    """Changes whenever anything in the workshop changes (0 for a workshop never touched).
+
+    Hundreds of tabs ask every few seconds; the answer is shared for `max_age` seconds,
+    which delays what the room sees by at most that.
+    """
+    key = (id(engine), workshop_id)
+    now = time.monotonic()
+    cached = _versions.get(key)
+    if cached is not None and now - cached[0] < max_age:
+        return cached[1]
+    with engine.connect() as conn:
+        newest = conn.execute(_NEWEST, {"workshop_id": workshop_id}).scalar()
+    _versions[key] = (now, int(newest or 0))
     return int(newest or 0)
+
+
+_NEWEST = text("SELECT max(id) FROM audit_event WHERE workshop_id = :workshop_id")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,217 @@
+"""End to end, one workshop session as it runs in the room: themes, phase, votes, ranking.
+
+The facilitator builds two themes on the board by typing issue numbers called out in
+the room, opens the vote, two groups vote from their own laptops (their own browser
+contexts, opened by their join links), and the ranking shows the result. Every action
+goes through the real UI; the database is read only to find issue numbers and theme ids
+(what the facilitator and groups read off their screens) and to check what was stored.
+
+It runs on its own server (`fresh_server`): it moves the workshop out of the collecting
+phase, which the other browser tests, sharing their worker's server, rely on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from models import ranking, themes, votes, workshops
+from models.schema import Phase
+from tests.browser.test_group_flow import open_app, wait_idle
+
+pytestmark = pytest.mark.browser
+
+THEME_1 = "ครูไม่ครบตามเกณฑ์และภาระงานนอกการสอน"
+THEME_2 = "งบประมาณลงถึงโรงเรียนล่าช้า"
+GROUP_A = "เขตตรวจราชการที่ 1"
+GROUP_B = "เขตตรวจราชการที่ 2"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # as conftest.py
+BUDGET_ERROR = "คะแนนเสียงไม่พอ: กลุ่มมี 5 คะแนน และลงไปแล้ว 5 คะแนน"
+
+
+@pytest.fixture
+def new_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Callable[[str], Page]]:
+    """More people at the venue: each call opens a fresh browser context (own session).
+
+    Like conftest's `page`, each one leaves a screenshot in test-artifacts/ on failure.
+    """
+    opened: dict[str, Page] = {}
+
+    def open_context(name: str) -> Page:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
+        context.set_default_timeout(20_000)
+        opened[name] = context.new_page()
+        return opened[name]
+
+    yield open_context
+    report = getattr(request.node, "report_call", None)
+    for name, page in opened.items():
+        if report is not None and report.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            stem = re.sub(r"[^\w.-]+", "_", f"{request.node.nodeid}-{name}")
+            try:
+                page.screenshot(path=str(ARTIFACTS / f"{stem}.png"), full_page=True)
+            except Exception as error:  # the page may be the thing that broke
+                print(f"no screenshot of {name}: {error}")
+        page.context.close()
+
+
+def no_exception(page: Page) -> None:
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+
+
+def go_to(page: Page, title: str) -> None:
+    """Open a page from the sidebar navigation, as a person clicks it."""
+    nav = page.locator("[data-testid='stSidebarNav']")
+    nav.get_by_role("link", name=title, exact=True).click()
+    wait_idle(page)
+    expect(page.locator("h1", has_text=title)).to_be_visible()
+    no_exception(page)
+
+
+def type_into(page: Page, key: str, value: str) -> None:
+    """Type into a text or number input and commit it with Enter (Streamlit's commit)."""
+    field = page.locator(f".st-key-{key} input")
+    field.fill(value)
+    field.press("Enter")
+    wait_idle(page)
+    no_exception(page)
+
+
+def alert(page: Page, text: str) -> Locator:
+    return page.locator("[data-testid='stAlert']", has_text=text)
+
+
+def theme_card(page: Page, title: str) -> Locator:
+    """The board's expander of a theme; its label is `title · issues · raised by`."""
+    return page.locator("[data-testid='stExpander'] summary", has_text=title)
+
+
+def sign_in_facilitator(page: Page, server: Any) -> None:
+    open_app(page, server.url)
+    page.get_by_role("tab", name="ผู้ดำเนินการ / ผู้จัด").click()
+    page.locator(".st-key-staff_role").get_by_text("ผู้ดำเนินการประชุม").click()
+    page.locator(".st-key-staff_secret input").fill(server.facilitator_pin)
+    page.get_by_role("button", name="เข้าสู่ระบบ").click()
+    wait_idle(page)
+    expect(page).to_have_url(re.compile(r"[?&]s=[\w.-]+"))
+    no_exception(page)
+
+
+def create_theme(page: Page, numbers: list[int], title: str) -> None:
+    """Type the issue numbers called out in the room and a title, then create the theme."""
+    type_into(page, "board_numbers", ", ".join(map(str, numbers)))
+    picked = f"เลือกไว้ {len(numbers)} ประเด็น: {', '.join(map(str, numbers))}"
+    expect(page.get_by_text(picked, exact=True)).to_be_visible()
+    type_into(page, "board_new_title", title)
+    expect(alert(page, "สร้างประเด็นหลักแล้ว")).to_have_count(0)  # no flash left over
+    page.locator(".st-key-board_create button").click()
+    wait_idle(page)
+    no_exception(page)
+    expect(alert(page, "สร้างประเด็นหลักแล้ว")).to_be_visible()
+
+
+def vote(page: Page, theme_id: int, count: int, *, left: int) -> None:
+    """Set the group's votes on a theme and see what the group has left."""
+    type_into(page, f"vote_{theme_id}", str(count))
+    expect(page.locator(f".st-key-vote_{theme_id} input")).to_have_value(str(count))
+    expect(page.locator("[data-testid='stMetricValue']")).to_have_text(f"{left} จาก 5")
+    expect(page.locator("[data-testid='stAlert']")).to_have_count(0)
+
+
+def open_group_vote(page: Page, server: Any, group: str) -> None:
+    open_app(page, f"{server.url}/?join={server.join_codes[group]}")
+    expect(page.locator("h1", has_text=group)).to_be_visible()
+    nav = page.locator("[data-testid='stSidebarNav']")
+    nav.get_by_role("link", name="ลงคะแนน", exact=True).click()
+    wait_idle(page)
+    expect(page.locator("h1", has_text="ลงคะแนนเลือกประเด็นหลัก")).to_be_visible()
+    expect(page.locator("[data-testid='stCaptionContainer']", has_text=group)).to_be_visible()
+    no_exception(page)
+
+
+def test_themes_vote_and_ranking(
+    page: Page, fresh_server: Any, new_page: Callable[[str], Page]
+) -> None:
+    server = fresh_server
+    engine, workshop_id = server.engine, server.workshop_id
+    group_total = len(workshops.list_groups(engine, workshop_id))
+    assert group_total == 20
+    # The issue numbers the facilitator reads off the board: two from different groups.
+    ungrouped = themes.board(engine, workshop_id).ungrouped
+    first = ungrouped[0]
+    second = next(i for i in ungrouped if i.group_id != first.group_id)
+    third = next(i for i in ungrouped if i.id not in (first.id, second.id))
+    pair = [first.id, second.id]
+
+    # 1. The facilitator signs in and builds two themes on the board.
+    sign_in_facilitator(page, server)
+    go_to(page, "จัดกลุ่มประเด็น")
+    create_theme(page, pair, THEME_1)
+    expect(theme_card(page, THEME_1)).to_have_text(
+        re.compile(re.escape(f"{THEME_1} · 2 · เสนอโดย 2 จาก {group_total} กลุ่ม"))
+    )
+    create_theme(page, [third.id], THEME_2)
+    expect(theme_card(page, THEME_2)).to_have_text(
+        re.compile(re.escape(f"{THEME_2} · 1 · เสนอโดย 1 จาก {group_total} กลุ่ม"))
+    )
+    expect(page.locator("h3", has_text="ประเด็นหลัก (2)")).to_be_visible()
+    built = {view.theme.title: view for view in themes.board(engine, workshop_id).themes}
+    assert {i.id for i in built[THEME_1].issues} == set(pair)
+    assert {i.id for i in built[THEME_2].issues} == {third.id}
+    theme_1, theme_2 = built[THEME_1].theme.id, built[THEME_2].theme.id
+
+    # 2. The facilitator opens the vote.
+    go_to(page, "ดำเนินการประชุม")
+    page.locator(".st-key-phase_select").get_by_text("4. ลงคะแนน").click()
+    page.get_by_role("button", name="เปลี่ยนขั้นตอน").click()
+    wait_idle(page)
+    no_exception(page)
+    expect(page.locator("h3", has_text="ขั้นตอนปัจจุบัน: ลงคะแนน")).to_be_visible()
+    assert workshops.get_workshop(engine, workshop_id=workshop_id).phase == Phase.VOTE
+
+    # 3. Two groups vote from their own laptops; group A tries to overspend.
+    group_a = new_page("group-a")
+    open_group_vote(group_a, server, GROUP_A)
+    expect(group_a.locator("[data-testid='stMetricValue']")).to_have_text("5 จาก 5")
+    card = group_a.locator(f".st-key-theme_{theme_1}")
+    expect(card.locator("[data-testid='stText']")).to_have_text(THEME_1)
+    expect(card).to_contain_text(f"2 ประเด็นปัญหา · เสนอโดย 2 จาก {group_total} กลุ่ม")
+    vote(group_a, theme_1, 3, left=2)
+    vote(group_a, theme_2, 2, left=0)
+    type_into(group_a, f"vote_{theme_2}", "3")
+    expect(alert(group_a, BUDGET_ERROR)).to_be_visible()
+    expect(group_a.locator(f".st-key-vote_{theme_2} input")).to_have_value("2")
+    expect(group_a.locator("[data-testid='stMetricValue']")).to_have_text("0 จาก 5")
+
+    group_b = new_page("group-b")
+    open_group_vote(group_b, server, GROUP_B)
+    vote(group_b, theme_1, 2, left=3)
+    vote(group_b, theme_2, 1, left=2)
+
+    # 4. The ranking on the projector.
+    go_to(page, "ลำดับประเด็นหลัก")
+    grid = page.locator("[data-testid='stDataFrame'] table[role='grid']")
+    first_four = "td:nth-child(-n+4)"  # rank, theme, votes, raising groups
+    expect(grid.locator("thead th:nth-child(-n+4)")).to_have_text(
+        ["อันดับ", "ประเด็นหลัก", "คะแนนเสียง", "กลุ่มที่เสนอ"]
+    )
+    rows = grid.locator("tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).locator(first_four)).to_have_text(["1", THEME_1, "5", f"2/{group_total}"])
+    expect(rows.nth(1).locator(first_four)).to_have_text(["2", THEME_2, "3", f"1/{group_total}"])
+
+    # The database holds exactly what was clicked.
+    assert votes.group_votes(engine, server.group(GROUP_A).id) == {theme_1: 3, theme_2: 2}
+    assert votes.group_votes(engine, server.group(GROUP_B).id) == {theme_1: 2, theme_2: 1}
+    assert votes.vote_totals(engine, workshop_id) == {theme_1: 5, theme_2: 3}
+    ranked = ranking.rank(engine, workshop_id)
+    assert [(r.rank, r.theme.id, r.votes, r.group_count) for r in ranked] == [
+        (1, theme_1, 5, 2),
+        (2, theme_2, 3, 1),
+    ]
