@@ -32,10 +32,18 @@ if not phases.allows(workshop.phase, "group_themes"):
 # --- filters -----------------------------------------------------------------------------
 left, middle, right, last = st.columns([2, 2, 3, 2])
 domain_filter = left.multiselect(
-    _ui.tr("field.domain"), list(domains), format_func=domains.get, key="board_domain"
+    _ui.tr("field.domain"),
+    list(domains),
+    format_func=domains.get,
+    key="board_domain",
+    placeholder=_ui.tr("board.all"),
 )
 group_filter = middle.multiselect(
-    _ui.tr("field.group"), list(groups), format_func=groups.get, key="board_group"
+    _ui.tr("field.group"),
+    list(groups),
+    format_func=groups.get,
+    key="board_group",
+    placeholder=_ui.tr("board.all"),
 )
 search = right.text_input(_ui.tr("board.search"), key="board_search")
 scope = last.radio(
