@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from models import audit, db
@@ -71,6 +72,14 @@ def _split(key: str) -> tuple[type[SQLModel], int]:
 
 def undo_last(engine: Engine, *, actor: str, workshop_id: int) -> AuditEvent:
     """Undo the newest staff action not yet undone; returns the event it undid."""
+    try:
+        return _undo_last(engine, actor=actor, workshop_id=workshop_id)
+    except IntegrityError as error:
+        # A re-inserted row's id was taken again since (SQLite reuses the highest id).
+        raise DomainError("error.undo.id_taken") from error
+
+
+def _undo_last(engine: Engine, *, actor: str, workshop_id: int) -> AuditEvent:
     with db.write(engine) as session:
         found = _undoable(session, workshop_id)
         if not found:

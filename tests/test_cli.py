@@ -212,7 +212,7 @@ def test_export_then_import(cli_engine: Engine, workshop: Workshop, tmp_path: Pa
     data = out.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     assert data.decode("utf-8-sig").splitlines()[0] == (
-        "id,group,domain,text,cause,impact,affected,fix,created_at"
+        "id,group,domain,text,cause,impact,affected,fix,theme,theme_votes,recommendations,created_at"
     )
     before = count(cli_engine, workshop)
     again = run("import", "--workshop", SLUG, str(out))
@@ -227,7 +227,7 @@ def test_export_to_stdout(workshop: Workshop) -> None:
 
 
 def test_export_rejects_other_formats(workshop: Workshop, tmp_path: Path) -> None:
-    result = run("export", "--workshop", SLUG, "--format", "pdf", "-o", str(tmp_path / "x"))
+    result = run("export", "--workshop", SLUG, "--format", "odt", "-o", str(tmp_path / "x"))
     assert result.exit_code == 2
     assert not (tmp_path / "x").exists()
 
