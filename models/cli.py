@@ -15,7 +15,7 @@ from typing import Any
 import click
 from sqlalchemy.engine import Engine
 
-from models import bootstrap, db, demo, io_issues, issues, links, phases, workshops
+from models import backup, bootstrap, db, demo, exports, io_issues, issues, links, phases, workshops
 from models.errors import DomainError
 from models.i18n import DEFAULT_LANG, LANGS, error_message, format_date_range, t
 from models.schema import Phase, Workshop, utcnow
@@ -230,7 +230,14 @@ def import_command(ctx: click.Context, slug: str, pairs: tuple[str, ...], file: 
 
 @main.command("export")
 @click.option("--workshop", "slug", required=True, help="The workshop's slug.")
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(exports.FORMATS)),  # one entry per format in exports.FORMATS
+    default="csv",
+    show_default=True,
+    help="csv: issues (re-importable); zip/xlsx: result tables; json: full backup.",
+)
 @click.option(
     "-o",
     "--output",
@@ -240,12 +247,21 @@ def import_command(ctx: click.Context, slug: str, pairs: tuple[str, ...], file: 
 )
 @click.pass_context
 def export_command(ctx: click.Context, slug: str, fmt: str, output: str) -> None:
-    """Export the workshop's issues (UTF-8 CSV that Excel opens, and that re-imports)."""
+    """Export the workshop: its issues, its result tables, or a backup to restore later."""
     engine = _engine()
     workshop = workshops.get_workshop(engine, slug=slug)
-    assert workshop.id is not None
-    data = io_issues.export_issues_csv(engine, workshop.id)
+    data = exports.FORMATS[fmt].build(engine, workshop, _lang(ctx))
     with click.open_file(output, "wb", atomic=output != "-") as fh:
         fh.write(data)
     if output != "-":
         click.echo(t(_lang(ctx), "cli.exported", path=output))
+
+
+@main.command("restore")
+@click.option("--slug", help="Restore under this slug (when the original still exists).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def restore_command(ctx: click.Context, slug: str | None, file: Path) -> None:
+    """Restore a workshop from a JSON backup: all of it, or nothing."""
+    workshop = backup.restore_json(_engine(), file.read_bytes(), actor=ACTOR, slug=slug)
+    click.echo(t(_lang(ctx), "backup.restored", slug=workshop.slug))

@@ -58,7 +58,7 @@ def _present(identity: Identity) -> AppTest:
 
 
 def test_viewer_steps_through_themes(ranked_demo) -> None:
-    engine, workshop = ranked_demo
+    _, workshop = ranked_demo
     at = _present(Identity(Role.VIEWER, workshop.id))
     assert not at.exception
     assert at.header[0].value.startswith("ประชุมพัฒนาประสิทธิภาพ")
