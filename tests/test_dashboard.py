@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import dashboard, db, phases, themes, thai, votes, workshops
+from models import dashboard, db, phases, thai, themes, votes, workshops
 from models.access import Identity
 from models.bootstrap import bootstrap
 from models.schema import Phase, Role
