@@ -19,7 +19,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine  # re-exported: pages name the type without SQL imports
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 

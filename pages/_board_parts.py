@@ -12,10 +12,10 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy.engine import Engine
 
 from models import themes, undo
 from models.access import Identity
+from models.db import Engine
 from models.errors import DomainError
 from models.schema import Issue, Workshop
 from pages import _ui

@@ -9,10 +9,10 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy.engine import Engine
 
 from models import backup, exports, i18n, io_issues
 from models.access import Identity
+from models.db import Engine
 from models.errors import DomainError
 from models.schema import Workshop
 from pages import _ui

@@ -11,11 +11,11 @@ from typing import Any
 
 import streamlit as st
 import streamlit.components.v1 as components
-from sqlalchemy.engine import Engine
 
 from models import access, db, i18n, workshops
 from models.access import Identity
 from models.bootstrap import bootstrap
+from models.db import Engine
 from models.errors import DomainError
 from models.schema import Role, Workshop
 from models.text import escape_markdown
