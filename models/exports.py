@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from models import backup, db, i18n, io_issues, ranking, recommendations, stats, themes
+from models import backup, db, i18n, io_issues, ranking, recommendations, report, stats, themes
 from models.schema import (
     Domain,
     Level,
@@ -330,13 +330,24 @@ def _backup_file(engine: Engine, workshop: Workshop, lang: str) -> bytes:
     return backup.backup_json(engine, workshop.id)  # type: ignore[arg-type]
 
 
-# Add a format here (e.g. docx/pdf from models.report) and both the page and the CLI offer it.
+def _report_builder(fmt: str) -> Callable[[Engine, Workshop, str], bytes]:
+    def build(engine: Engine, workshop: Workshop, lang: str) -> bytes:
+        return report.export(engine, workshop.id, lang, fmt)  # type: ignore[arg-type]
+
+    return build
+
+
+# Add a format here and both the page and the CLI offer it.
 FORMATS: dict[str, ExportFormat] = {
     "csv": ExportFormat(_issues_csv, "-issues.csv", "text/csv"),
     "zip": ExportFormat(_tables_zip, "-tables.zip", "application/zip"),
     "xlsx": ExportFormat(_workbook, ".xlsx", XLSX_MIME),
     "json": ExportFormat(_backup_file, "-backup.json", "application/json"),
+    "docx": ExportFormat(_report_builder("docx"), "-report.docx", report.MIME["docx"]),
+    "pdf": ExportFormat(_report_builder("pdf"), "-report.pdf", report.MIME["pdf"]),
 }
+# Built with a progress bar on the page (charts are drawn by a browser: seconds, not ms).
+SLOW_FORMATS = frozenset({"docx", "pdf"})
 
 
 def file_name(workshop: Workshop, fmt: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import streamlit as st
 
-from models import backup, exports, i18n, io_issues
+from models import backup, exports, i18n, io_issues, report
 from models.access import Identity
 from models.db import Engine
 from models.errors import DomainError
@@ -28,10 +28,13 @@ def _builder(engine: Engine, workshop: Workshop, fmt: str) -> Callable[[], bytes
 
 
 def downloads(engine: Engine, workshop: Workshop) -> None:
-    """One button per export format; each file is built only when its button is clicked."""
+    """One button per export format; each file is built only when asked for."""
     st.subheader(_ui.tr("backup.downloads"))
     st.caption(_ui.tr("backup.downloads_hint"))
     for fmt, spec in exports.FORMATS.items():
+        if fmt in exports.SLOW_FORMATS:
+            _slow_download(engine, workshop, fmt)
+            continue
         st.download_button(
             _ui.tr(f"export.format.{fmt}"),
             data=_builder(engine, workshop, fmt),
@@ -40,6 +43,40 @@ def downloads(engine: Engine, workshop: Workshop) -> None:
             key=f"export_{fmt}",
             icon=":material/download:",
         )
+
+
+def _slow_download(engine: Engine, workshop: Workshop, fmt: str) -> None:
+    """Reports take seconds: build on request with a progress bar, then offer the file."""
+    ready = st.session_state.get(f"report_{fmt}")
+    if ready is not None and ready[0] == workshop.id:
+        st.download_button(
+            _ui.tr(f"export.format.{fmt}"),
+            data=ready[1],
+            file_name=exports.file_name(workshop, fmt),
+            mime=exports.FORMATS[fmt].mime,
+            key=f"export_{fmt}",
+            icon=":material/download:",
+            type="primary",
+        )
+        return
+    if not st.button(
+        _ui.tr("backup.prepare", format=_ui.tr(f"export.format.{fmt}")), key=f"prepare_{fmt}"
+    ):
+        return
+    bar = st.progress(0.0)
+    try:
+        data = report.export(
+            engine,
+            workshop.id,  # type: ignore[arg-type]
+            _ui.lang(),
+            fmt,
+            progress=lambda done, step: bar.progress(min(done, 1.0), text=step),
+        )
+    except DomainError as error:
+        _ui.show_error(error)
+        return
+    st.session_state[f"report_{fmt}"] = (workshop.id, data)
+    st.rerun()
 
 
 def default_mapping(headers: Sequence[str]) -> dict[str, str]:

@@ -45,7 +45,20 @@ def _upload(at: AppTest, key: str, name: str, data: bytes, mime: str) -> AppTest
 def test_every_format_has_a_download(demo) -> None:
     at = _page()
     assert not at.exception
-    assert [b.key for b in at.download_button] == [f"export_{f}" for f in exports.FORMATS]
+    quick = [f for f in exports.FORMATS if f not in exports.SLOW_FORMATS]
+    assert [b.key for b in at.download_button] == [f"export_{f}" for f in quick]
+    slow = sorted(exports.SLOW_FORMATS)
+    assert sorted(b.key for b in at.button if b.key.startswith("prepare_")) == [
+        f"prepare_{f}" for f in slow
+    ]
+
+
+def test_a_report_is_prepared_with_progress_then_offered(demo) -> None:
+    at = _page()
+    next(b for b in at.button if b.key == "prepare_docx").click().run()
+    assert not at.exception
+    assert "export_docx" in [b.key for b in at.download_button]
+    assert "prepare_docx" not in [b.key for b in at.button]
 
 
 def test_import_preview_and_column_mapping(demo) -> None:
