@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from models import access, workshops
 from models.access import Identity
@@ -111,7 +112,7 @@ def _sidebar() -> None:
             st.rerun()
 
 
-def _navigation() -> st.navigation:
+def _navigation() -> StreamlitPage:
     """The pages this session's role may open; the join page stays registered (hidden) so
     the rerun after a sign-in lands on a known page, which then hands over."""
     who = _ui.identity()
