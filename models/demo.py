@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from models import issues, workshops
 from models.access import Identity
 from models.db import ROOT
+from models.errors import DomainError
 from models.schema import Phase, Role, Workshop
 
 DEMO_FILE = ROOT / "data" / "demo" / "cluster-2561.toml"
@@ -65,4 +66,9 @@ def ensure_demo(engine: Engine) -> Workshop | None:
     """On a database with no workshop at all, create the demo; returns it if created."""
     if workshops.list_workshops(engine):
         return None
-    return load_demo(engine)
+    try:
+        return load_demo(engine)
+    except DomainError as error:
+        if error.key != "error.workshop.slug_taken":
+            raise
+        return None  # another process (a second replica) created it a moment ago

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import PAGES
 from models import access, db, issues, workshops
+from models.access import PAGE_ROLES as PAGES
 from models.access import Identity
 from models.schema import Role
 
@@ -243,3 +243,11 @@ def test_organizer_import_all_or_nothing(app_env) -> None:
     at.button(key="import_go").click().run()
     assert not at.exception
     assert len(issues.workshop_issues(app_env, workshop.id)) == before + 1
+
+
+def test_every_page_has_a_file_a_title_and_an_icon() -> None:
+    """app.py's navigation table and models.access.PAGE_ROLES name the same pages."""
+    app_source = Path(APP).read_text(encoding="utf-8")
+    for page in PAGES:
+        assert (Path(APP).parent / "pages" / f"{page}.py").exists()
+        assert f'"{page}": ("nav.' in app_source
