@@ -28,7 +28,7 @@ CHARTS = (
 )
 
 
-VERSION_TTL = 1.0  # seconds: every open tab in this process shares one query per second
+VERSION_TTL = 0.5  # seconds: all open tabs in this process share one query per half second
 _versions: dict[tuple[int, int], tuple[float, int]] = {}
 
 
