@@ -15,7 +15,19 @@ from typing import Any
 import click
 from sqlalchemy.engine import Engine
 
-from models import backup, bootstrap, db, demo, exports, io_issues, issues, links, phases, workshops
+from models import (
+    backup,
+    bootstrap,
+    db,
+    demo,
+    exports,
+    io_issues,
+    issues,
+    links,
+    phases,
+    suggest,
+    workshops,
+)
 from models.errors import DomainError
 from models.i18n import DEFAULT_LANG, LANGS, error_message, format_date_range, t
 from models.schema import Phase, Workshop, utcnow
@@ -265,3 +277,31 @@ def restore_command(ctx: click.Context, slug: str | None, file: Path) -> None:
     """Restore a workshop from a JSON backup: all of it, or nothing."""
     workshop = backup.restore_json(_engine(), file.read_bytes(), actor=ACTOR, slug=slug)
     click.echo(t(_lang(ctx), "backup.restored", slug=workshop.slug))
+
+
+@main.command("suggest-themes")
+@click.argument("input_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
+    help="CSV to write: the input plus `theme` and `theme_label` ('-' for standard output).",
+)
+@click.option(
+    "--themes", "count", type=click.IntRange(1), help="How many themes (default: automatic)."
+)
+@click.option("--within-domain", is_flag=True, help="Group each `domain` separately.")
+@click.pass_context
+def suggest_themes_command(
+    ctx: click.Context, input_file: Path, output: str, count: int | None, within_domain: bool
+) -> None:
+    """Suggest themes for a CSV/XLSX of issues (a `text` column, optionally `domain`)."""
+    df = io_issues.read_table(input_file.read_bytes(), input_file.name)
+    table, result = suggest.suggest_table(df, k=count, within_domain=within_domain)
+    with click.open_file(output, "wb", atomic=output != "-") as fh:
+        fh.write(table.to_csv(index=False).encode("utf-8-sig"))
+    done = t(
+        _lang(ctx), "suggest.cli_done", rows=len(table), themes=result.k, backend=result.backend
+    )
+    click.echo(done, err=output == "-")

@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models import audit, db, i18n, recommendations, text, votes
+from models import audit, db, embeddings, i18n, recommendations, text, votes
 from models.errors import DomainError, NotFound
 from models.issues import IssueFields, IssueInput, validate
 from models.schema import (
@@ -311,6 +311,18 @@ def validate_import(
     return parse_rows(df, groups=groups, domains=domains, mapping=mapping)
 
 
+def _vectors(
+    engine: Engine, workshop_id: int, df: pd.DataFrame, mapping: dict[str, str] | None
+) -> dict[str, bytes | None]:
+    """Sentence vectors for the rows' statements, in one batch, before the write locks the DB."""
+    try:
+        parsed, _ = validate_import(engine, workshop_id, df, mapping)
+    except DomainError:
+        return {}  # import_issues reports the same error from inside its transaction
+    statements = list(dict.fromkeys(p.fields.statement for p in parsed))
+    return dict(zip(statements, embeddings.vectors_for(statements), strict=True))
+
+
 def import_issues(
     engine: Engine,
     *,
@@ -325,6 +337,7 @@ def import_issues(
     so the phase rules that close the entry form do not apply. Raises ImportRejected
     (carrying every row error) when any row is invalid. Returns the number imported.
     """
+    vectors = _vectors(engine, workshop_id, df, mapping)
     with db.write(engine) as session:
         # Validated inside the write so a group removed meanwhile cannot slip through.
         groups, domains = _workshop_parts(session, workshop_id)
@@ -334,7 +347,13 @@ def import_issues(
         if not parsed:
             raise DomainError("error.import.empty")
         rows = [
-            Issue(workshop_id=workshop_id, group_id=p.group_id, **p.fields.__dict__) for p in parsed
+            Issue(
+                workshop_id=workshop_id,
+                group_id=p.group_id,
+                vector=vectors.get(p.fields.statement),
+                **p.fields.__dict__,
+            )
+            for p in parsed
         ]
         session.add_all(rows)
         session.flush()

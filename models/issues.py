@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
-from models import audit, db, phases, text
+from models import audit, db, embeddings, phases, text
 from models.access import Identity
 from models.errors import DomainError, Forbidden, NotFound
 from models.schema import BreakoutGroup, Domain, Issue, Level, Role, Workshop, utcnow
@@ -85,6 +85,8 @@ def add_issue(
     if identity.role is not Role.GROUP or identity.group_id is None:
         raise Forbidden()
     fields = validate(data)
+    # Computed before the transaction opens: the model must not hold the database lock.
+    vector = embeddings.vector_for(fields.statement)
     try:
         with db.write(engine) as session:
             group = session.get(BreakoutGroup, identity.group_id)
@@ -106,6 +108,7 @@ def add_issue(
                 workshop_id=workshop.id,  # type: ignore[arg-type]
                 group_id=group.id,  # type: ignore[arg-type]
                 client_token=client_token,
+                vector=vector,
                 **fields.__dict__,
             )
             session.add(issue)
@@ -135,6 +138,7 @@ def add_issue(
 
 def edit_issue(engine: Engine, *, identity: Identity, issue_id: int, data: IssueInput) -> Issue:
     fields = validate(data)
+    vector = embeddings.vector_for(fields.statement)
     with db.write(engine) as session:
         issue, workshop = _own_issue(session, identity, issue_id)
         if identity.role is Role.GROUP:
@@ -143,6 +147,7 @@ def edit_issue(engine: Engine, *, identity: Identity, issue_id: int, data: Issue
         before = audit.snapshot(issue)
         for key, value in fields.__dict__.items():
             setattr(issue, key, value)
+        issue.vector = vector
         issue.updated_at = utcnow()
         session.add(issue)
         audit.record(

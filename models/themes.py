@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from models import audit, db, phases, text
@@ -304,7 +305,7 @@ def unhide_issue(engine: Engine, *, actor: str, workshop_id: int, issue_id: int)
         _record(session, actor, "issue.unhide", workshop_id, None, changes)
 
 
-def board(engine: Engine, workshop_id: int) -> Board:
+def board(engine: Engine, workshop_id: int, *, with_vectors: bool = False) -> Board:
     """Everything the theme board shows, in three queries (fine for thousands of issues)."""
     with db.read(engine) as session:
         workshop = session.get(Workshop, workshop_id)
@@ -325,13 +326,14 @@ def board(engine: Engine, workshop_id: int) -> Board:
                 .order_by(col(Theme.position), col(Theme.id))
             )
         )
-        issues = list(
-            session.exec(
-                select(Issue)
-                .where(Issue.workshop_id == workshop_id, col(Issue.deleted_at).is_(None))
-                .order_by(col(Issue.id))
-            )
+        query = (
+            select(Issue)
+            .where(Issue.workshop_id == workshop_id, col(Issue.deleted_at).is_(None))
+            .order_by(col(Issue.id))
         )
+        if not with_vectors:  # ~1 KB per issue that only suggestions read
+            query = query.options(defer(Issue.vector, raiseload=True))  # type: ignore[arg-type]
+        issues = list(session.exec(query))
     views = {t.id: ThemeView(t) for t in themes}
     ungrouped, hidden = [], []
     for issue in issues:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from models import phases, themes, workshops
 from pages import _board_parts as _board
+from pages import _suggest_parts as _suggest
 from pages import _ui
 
 who = _ui.guard("board")
@@ -98,6 +99,7 @@ _board.remember_shown(shown)
 # --- actions on the selection, then the themes --------------------------------------------
 with st.container(border=True):
     _board.selection_actions(engine, who, workshop, titles)
+_suggest.panel(engine, who, workshop, len(board.ungrouped), groups, domains)
 st.subheader(_ui.tr("board.themes", count=len(board.themes)))
 for view in board.themes:
     _board.theme_card(engine, who, workshop, view, board.group_count, groups, domains, titles)

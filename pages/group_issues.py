@@ -11,6 +11,7 @@ from models.errors import DomainError
 from models.issues import IssueInput
 from models.schema import Issue
 from pages import _issue_parts, _ui
+from pages import _suggest_parts as _suggest
 
 FIELDS = ("statement", "cause", "impact", "fix")
 DOUBLE_SUBMIT_WINDOW = 10.0  # seconds in which an identical submit is a double click
@@ -41,13 +42,15 @@ def _submit_new() -> None:
     if last and last[0] == fingerprint and time.monotonic() - last[1] < DOUBLE_SUBMIT_WINDOW:
         return  # the second click of a double click
     try:
-        issues.add_issue(engine, identity=who, data=data, client_token=_ui.form_token("new"))
+        saved = issues.add_issue(
+            engine, identity=who, data=data, client_token=_ui.form_token("new")
+        )
     except DomainError as error:
         ss["new_error"] = error  # the fields keep what was typed
         return
     _ui.renew_form_token("new")
     ss["new_last"] = (fingerprint, time.monotonic())
-    ss["new_saved"] = True
+    ss["new_saved"] = saved.id
     for name in FIELDS:
         ss[f"new_{name}"] = ""
     ss["new_affected"] = []
@@ -98,6 +101,7 @@ def _show_issue(issue: Issue) -> None:
                 )
             return
         _issue_parts.issue_body(issue, level_names)
+        _suggest.show_similar(hints.get(issue.id, []), names)  # type: ignore[arg-type]
         if open_for_entry:
             left, right, _ = st.columns([1, 1, 3])
             left.button(
@@ -121,6 +125,9 @@ if not domains:
 
 mine = issues.group_issues(engine, group.id)  # type: ignore[arg-type]
 counts = issues.count_by_domain(mine)
+others = issues.visible_to_group(engine, who)  # nobody else's before the reveal
+names = {g.id: g.name for g in workshops.list_groups(engine, workshop.id)}  # type: ignore[arg-type]
+hints = _suggest.group_hints(mine, others)  # other groups' statements close to ours
 entry, listing = st.columns([5, 6], gap="large")
 
 with entry:
@@ -130,8 +137,9 @@ with entry:
     else:
         if error := ss.pop("new_error", None):
             _ui.show_error(error)
-        if ss.pop("new_saved", False):
+        if saved_id := ss.pop("new_saved", None):
             st.success(_ui.tr("issue.saved"))
+            _suggest.show_similar(hints.get(saved_id, []), names)
         with st.form("new_issue"):
             _issue_parts.issue_fields("new_", domain_names, level_names)
             st.form_submit_button(
@@ -155,8 +163,7 @@ with listing:
             for issue in in_domain:
                 _show_issue(issue)
 
-if others := issues.visible_to_group(engine, who):
-    names = {g.id: g.name for g in workshops.list_groups(engine, workshop.id)}  # type: ignore[arg-type]
+if others:
     with st.expander(_ui.tr("issue.others", count=len(others))):
         for issue in others:
             st.text(f"{names.get(issue.group_id, '')} · {domain_names.get(issue.domain_id, '')}")

