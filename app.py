@@ -91,7 +91,10 @@ def _sidebar() -> None:
         who = _ui.identity()
         if who is None:
             return
-        st.caption(_ui.tr(f"role.{who.role.value}"))
+        role = _ui.tr(f"role.{who.role.value}")
+        if who.group_id is not None:  # a shared laptop should say which group it is
+            role = f"{role}: {workshops.get_group(_ui.engine(), who.group_id).name}"
+        st.caption(_ui.md(role))
         if who.workshop_id is None:  # staff choose among workshops
             found = workshops.list_workshops(_ui.engine())
             if found:

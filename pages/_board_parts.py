@@ -91,7 +91,11 @@ def selection_actions(
         ),
     )
     target = move.selectbox(
-        _ui.tr("board.move_to"), list(titles), format_func=titles.get, key="board_move_target"
+        _ui.tr("board.move_to"),
+        list(titles),
+        format_func=titles.get,
+        key="board_move_target",
+        placeholder=_ui.tr("board.no_themes"),
     )
     move.button(
         _ui.tr("board.move"),
@@ -180,6 +184,7 @@ def theme_card(
             list(others),
             format_func=others.get,
             key=f"theme_merge_{theme.id}",
+            placeholder=_ui.tr("board.no_themes"),
         )
         merge.button(
             _ui.tr("board.merge"),
