@@ -131,7 +131,10 @@ def open_group_vote(page: Page, server: Any, group: str) -> None:
     nav.get_by_role("link", name="ลงคะแนน", exact=True).click()
     wait_idle(page)
     expect(page.locator("h1", has_text="ลงคะแนนเลือกประเด็นหลัก")).to_be_visible()
-    expect(page.locator("[data-testid='stCaptionContainer']", has_text=group)).to_be_visible()
+    main = page.locator("[data-testid='stMain']")
+    expect(main.locator("[data-testid='stCaptionContainer']", has_text=group)).to_be_visible()
+    sidebar = page.locator("[data-testid='stSidebarUserContent']")
+    expect(sidebar.get_by_text(group)).to_be_visible()  # a shared laptop says which group it is
     no_exception(page)
 
 
