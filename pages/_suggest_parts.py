@@ -79,7 +79,7 @@ def _accept(engine: Engine, actor: str, workshop_id: int) -> None:
     _ui.flash(_ui.tr("suggest.accepted", count=len(created)))
 
 
-def _select(count: int, value: bool) -> None:
+def _pick_all(count: int, value: bool) -> None:
     for n in range(count):
         ss[f"suggest_take_{n}"] = value
 
@@ -198,13 +198,13 @@ def _suggestions(
     every.button(
         _ui.tr("suggest.select_all"),
         key="suggest_all",
-        on_click=_select,
+        on_click=_pick_all,
         args=(len(result.themes), True),
     )
     nothing.button(
         _ui.tr("suggest.select_none"),
         key="suggest_nothing",
-        on_click=_select,
+        on_click=_pick_all,
         args=(len(result.themes), False),
     )
     clear.button(_ui.tr("suggest.clear"), key="suggest_clear", on_click=_forget)

@@ -81,3 +81,19 @@ def staff_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     return values
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, staff_env: dict[str, str]):
+    """The app's database as on first run (demo workshop included), for page tests.
+
+    Returns (engine, workshop); DATABASE_URL points at it so pages under AppTest use it.
+    """
+    from models import workshops
+    from models.bootstrap import bootstrap
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    engine = db.get_engine(url)
+    bootstrap(engine)
+    return engine, workshops.list_workshops(engine)[0]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import db, phases, themes, undo, workshops
+from models import phases, themes, undo, workshops
 from models.access import Identity
 from models.schema import Phase, Role
 
@@ -15,14 +15,8 @@ PAGES = Path(__file__).resolve().parent.parent / "pages"
 
 
 @pytest.fixture
-def demo(tmp_path, monkeypatch, staff_env):
-    url = f"sqlite:///{tmp_path / 'board.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    engine = db.get_engine(url)
-    from models.bootstrap import bootstrap
-
-    bootstrap(engine)
-    workshop = workshops.list_workshops(engine)[0]
+def demo(demo_db):
+    engine, workshop = demo_db
     phases.set_phase(engine, actor="facilitator", workshop_id=workshop.id, phase=Phase.GROUP)
     return engine, workshop
 

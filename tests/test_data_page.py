@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import backup, db, exports, issues, workshops
+from models import backup, exports, issues, workshops
 from models.access import Identity
-from models.bootstrap import bootstrap
 from models.schema import Role
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -23,12 +22,8 @@ ODD_CSV = (
 
 
 @pytest.fixture
-def demo(tmp_path, monkeypatch, staff_env):
-    url = f"sqlite:///{tmp_path / 'data.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    engine = db.get_engine(url)
-    bootstrap(engine)
-    return engine, workshops.list_workshops(engine)[0]
+def demo(demo_db):
+    return demo_db
 
 
 def _page() -> AppTest:

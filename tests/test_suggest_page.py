@@ -7,21 +7,16 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import db, issues, phases, themes, undo, workshops
+from models import issues, phases, themes, undo, workshops
 from models.access import Identity
-from models.bootstrap import bootstrap
 from models.schema import Phase, Role
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 
 
 @pytest.fixture
-def demo(tmp_path, monkeypatch, staff_env):
-    url = f"sqlite:///{tmp_path / 'suggest.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    engine = db.get_engine(url)
-    bootstrap(engine)
-    return engine, workshops.list_workshops(engine)[0]
+def demo(demo_db):
+    return demo_db
 
 
 def _page(name: str, identity: Identity) -> AppTest:

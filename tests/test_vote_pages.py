@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from models import access, db, phases, themes, votes, workshops
+from models import db, phases, themes, votes, workshops
 from models.access import Identity
 from models.schema import AuditEvent, Phase, Role, utcnow
 from tests.test_votes import Setup, voting_workshop
@@ -24,11 +24,6 @@ def app_env(tmp_path, monkeypatch, staff_env) -> Engine:
     """A fresh database for the app under test (the app adds its demo workshop on first run)."""
     url = f"sqlite:///{tmp_path / 'app.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
-    # Pages registered for roles but not written yet would break st.navigation for
-    # everyone; leave them out (a no-op once every page exists).
-    for name in list(access.PAGE_ROLES):
-        if not (ROOT / "pages" / f"{name}.py").exists():
-            monkeypatch.delitem(access.PAGE_ROLES, name)
     return db.get_engine(url)
 
 
