@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,18 +185,34 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 @pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A fresh browser context (no cookies, no session) per test; screenshot on failure."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
-    context.set_default_timeout(20_000)
-    opened = context.new_page()
-    yield opened
+def new_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Callable[[str], Page]]:
+    """More people at the venue: each call opens a fresh browser context (own session).
+
+    Each one leaves a screenshot in test-artifacts/ if the test fails.
+    """
+    opened: dict[str, Page] = {}
+
+    def open_context(name: str) -> Page:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
+        context.set_default_timeout(20_000)
+        opened[name] = context.new_page()
+        return opened[name]
+
+    yield open_context
     report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
-        try:
-            opened.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-        except Exception as error:  # the page may be the thing that broke
-            print(f"no screenshot: {error}")
-    context.close()
+    for name, page in opened.items():
+        if report is not None and report.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            suffix = "" if name == "main" else f"-{name}"
+            stem = re.sub(r"[^\w.-]+", "_", f"{request.node.nodeid}{suffix}")
+            try:
+                page.screenshot(path=str(ARTIFACTS / f"{stem}.png"), full_page=True)
+            except Exception as error:  # the page may be the thing that broke
+                print(f"no screenshot of {name}: {error}")
+        page.context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[[str], Page]) -> Page:
+    """A fresh browser context (no cookies, no session) per test."""
+    return new_page("main")

@@ -13,16 +13,15 @@ phase, which the other browser tests, sharing their worker's server, rely on.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from models import ranking, themes, votes, workshops
 from models.schema import Phase
-from tests.browser.test_group_flow import open_app, wait_idle
+from tests.browser.test_group_flow import open_app, sign_in, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -30,35 +29,7 @@ THEME_1 = "ครูไม่ครบตามเกณฑ์และภาร
 THEME_2 = "งบประมาณลงถึงโรงเรียนล่าช้า"
 GROUP_A = "เขตตรวจราชการที่ 1"
 GROUP_B = "เขตตรวจราชการที่ 2"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # as conftest.py
 BUDGET_ERROR = "คะแนนเสียงไม่พอ: กลุ่มมี 5 คะแนน และลงไปแล้ว 5 คะแนน"
-
-
-@pytest.fixture
-def new_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Callable[[str], Page]]:
-    """More people at the venue: each call opens a fresh browser context (own session).
-
-    Like conftest's `page`, each one leaves a screenshot in test-artifacts/ on failure.
-    """
-    opened: dict[str, Page] = {}
-
-    def open_context(name: str) -> Page:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
-        context.set_default_timeout(20_000)
-        opened[name] = context.new_page()
-        return opened[name]
-
-    yield open_context
-    report = getattr(request.node, "report_call", None)
-    for name, page in opened.items():
-        if report is not None and report.failed:
-            ARTIFACTS.mkdir(exist_ok=True)
-            stem = re.sub(r"[^\w.-]+", "_", f"{request.node.nodeid}-{name}")
-            try:
-                page.screenshot(path=str(ARTIFACTS / f"{stem}.png"), full_page=True)
-            except Exception as error:  # the page may be the thing that broke
-                print(f"no screenshot of {name}: {error}")
-        page.context.close()
 
 
 def no_exception(page: Page) -> None:
@@ -90,17 +61,6 @@ def alert(page: Page, text: str) -> Locator:
 def theme_card(page: Page, title: str) -> Locator:
     """The board's expander of a theme; its label is `title · issues · raised by`."""
     return page.locator("[data-testid='stExpander'] summary", has_text=title)
-
-
-def sign_in_facilitator(page: Page, server: Any) -> None:
-    open_app(page, server.url)
-    page.get_by_role("tab", name="ผู้ดำเนินการ / ผู้จัด").click()
-    page.locator(".st-key-staff_role").get_by_text("ผู้ดำเนินการประชุม").click()
-    page.locator(".st-key-staff_secret input").fill(server.facilitator_pin)
-    page.get_by_role("button", name="เข้าสู่ระบบ").click()
-    wait_idle(page)
-    expect(page).to_have_url(re.compile(r"[?&]s=[\w.-]+"))
-    no_exception(page)
 
 
 def create_theme(page: Page, numbers: list[int], title: str) -> None:
@@ -153,7 +113,7 @@ def test_themes_vote_and_ranking(
     pair = [first.id, second.id]
 
     # 1. The facilitator signs in and builds two themes on the board.
-    sign_in_facilitator(page, server)
+    sign_in(page, server, "facilitator")
     go_to(page, "จัดกลุ่มประเด็น")
     create_theme(page, pair, THEME_1)
     expect(theme_card(page, THEME_1)).to_have_text(

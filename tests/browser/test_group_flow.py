@@ -59,6 +59,21 @@ def open_app(page: Page, url: str) -> None:
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
 
 
+def sign_in(page: Page, server: Any, role: str) -> None:
+    """Sign in on the home page as `role` ("facilitator" or "organizer"), as staff do."""
+    label, secret = {
+        "facilitator": ("ผู้ดำเนินการประชุม", server.facilitator_pin),
+        "organizer": ("ผู้จัดการประชุม", server.organizer_password),
+    }[role]
+    open_app(page, server.url)
+    page.get_by_role("tab", name="ผู้ดำเนินการ / ผู้จัด").click()
+    page.locator(".st-key-staff_role").get_by_text(label).click()
+    page.locator(".st-key-staff_secret input").fill(secret)
+    page.get_by_role("button", name="เข้าสู่ระบบ").click()
+    wait_idle(page)
+    expect(page).to_have_url(re.compile(r"[?&]s=[\w.-]+"))
+
+
 def query(page: Page) -> dict[str, list[str]]:
     return parse_qs(urlparse(page.url).query)
 
@@ -156,13 +171,7 @@ def test_user_text_is_shown_as_plain_text(page: Page, server: Any) -> None:
 
 
 def test_facilitator_signs_in_and_survives_refresh(page: Page, server: Any) -> None:
-    open_app(page, server.url)
-    page.get_by_role("tab", name="ผู้ดำเนินการ / ผู้จัด").click()
-    page.locator(".st-key-staff_role").get_by_text("ผู้ดำเนินการประชุม").click()
-    page.locator(".st-key-staff_secret input").fill(server.facilitator_pin)
-    page.get_by_role("button", name="เข้าสู่ระบบ").click()
-    wait_idle(page)
-    expect(page).to_have_url(re.compile(r"[?&]s=[\w.-]+"))
+    sign_in(page, server, "facilitator")
     token = query(page)["s"]
 
     nav = page.locator("[data-testid='stSidebarNav']")
@@ -181,13 +190,7 @@ def test_facilitator_signs_in_and_survives_refresh(page: Page, server: Any) -> N
 
 def test_staff_only_selectors_are_real(page: Page, server: Any) -> None:
     """The organizer does reach every page above: the absence checks are not vacuous."""
-    open_app(page, server.url)
-    page.get_by_role("tab", name="ผู้ดำเนินการ / ผู้จัด").click()
-    page.locator(".st-key-staff_role").get_by_text("ผู้จัดการประชุม").click()
-    page.locator(".st-key-staff_secret input").fill(server.organizer_password)
-    page.get_by_role("button", name="เข้าสู่ระบบ").click()
-    wait_idle(page)
-    expect(page).to_have_url(re.compile(r"[?&]s=[\w.-]+"))
+    sign_in(page, server, "organizer")
     token = query(page)["s"][0]
     for name, selector in STAFF_ONLY.items():
         open_app(page, f"{server.url}/{name}?s={token}")

@@ -11,20 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from models import issues, workshops
-from tests.browser.test_group_flow import open_app, wait_idle
+from tests.browser.test_group_flow import open_app, sign_in, wait_idle
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # as conftest.py
 NEW_GROUP = "เขตตรวจราชการที่ 6"  # has no demo issue: submitting makes it an active group
 ISSUES_LABEL = "ประเด็นทั้งหมด"
 GROUPS_LABEL = "กลุ่มที่ส่งแล้ว"
@@ -67,21 +66,9 @@ RECORD_SUBMIT = """() => {
 
 
 @pytest.fixture
-def group_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A group's own laptop: a second browser context; screenshot on failure, as `page`."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
-    context.set_default_timeout(20_000)
-    opened = context.new_page()
-    yield opened
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        stem = re.sub(r"[^\w.-]+", "_", f"{request.node.nodeid}-group")
-        try:
-            opened.screenshot(path=str(ARTIFACTS / f"{stem}.png"), full_page=True)
-        except Exception as error:  # the page may be the thing that broke
-            print(f"no screenshot of the group: {error}")
-    context.close()
+def group_page(new_page: Callable[[str], Page]) -> Page:
+    """A group's own laptop: a second browser context."""
+    return new_page("group")
 
 
 def metric(page: Page, label: str) -> Locator:
@@ -157,13 +144,7 @@ def test_dashboard_follows_a_new_issue_without_reload(
 
 def test_organizer_downloads_results_workbook(page: Page, server: Any, tmp_path: Path) -> None:
     # 1. The organizer signs in on the home page and opens the data page.
-    open_app(page, server.url)
-    page.get_by_role("tab", name="ผู้ดำเนินการ / ผู้จัด").click()
-    page.locator(".st-key-staff_role").get_by_text("ผู้จัดการประชุม").click()
-    page.locator(".st-key-staff_secret input").fill(server.organizer_password)
-    page.get_by_role("button", name="เข้าสู่ระบบ").click()
-    wait_idle(page)
-    expect(page).to_have_url(re.compile(r"[?&]s=[\w.-]+"))
+    sign_in(page, server, "organizer")
     nav = page.locator("[data-testid='stSidebarNav']")
     nav.get_by_role("link", name="นำเข้า/ส่งออกข้อมูล", exact=True).click()
     wait_idle(page)
