@@ -10,10 +10,9 @@ from models import i18n, phases, ranking, recommendations, workshops
 from models.errors import DomainError
 from models.recommendations import RecommendationInput
 from models.schema import Recommendation, RecommendationStatus
-from pages import _ui
+from pages import _recommend_parts, _ui
 
 FIELDS = ("text", "owner", "timeframe")
-LIMITS = {"owner": recommendations.MAX_OWNER, "timeframe": recommendations.MAX_TIMEFRAME}
 DOUBLE_SUBMIT_WINDOW = 10.0  # seconds in which an identical submit is a double click
 
 who = _ui.guard("group_recommend")
@@ -72,40 +71,11 @@ def _save_edit(rec_id: int) -> None:
     _ui.flash(_ui.tr("recommend.saved"))
 
 
-def _fields(prefix: str) -> None:
-    """The form's widgets, shared by the new-proposal form and the edit form."""
-    left, right = st.columns(2)
-    left.selectbox(
-        _ui.tr("field.level"), list(level_names), format_func=level_names.get, key=f"{prefix}level"
-    )
-    ss.setdefault(f"{prefix}priority", 2)  # medium, unless the group chose otherwise
-    right.radio(
-        _ui.tr("field.priority"),
-        list(priority_names),
-        format_func=priority_names.get,
-        horizontal=True,
-        key=f"{prefix}priority",
-    )
-    st.text_area(
-        _ui.tr("field.recommendation") + " *",
-        key=f"{prefix}text",
-        max_chars=recommendations.MAX_TEXT,
-        placeholder=_ui.tr("recommend.text_hint"),
-    )
-    for column, name in zip(st.columns(2), ("owner", "timeframe"), strict=True):
-        column.text_input(
-            _ui.tr(f"field.{name}"),
-            key=f"{prefix}{name}",
-            max_chars=LIMITS[name],
-            placeholder=_ui.tr(f"recommend.{name}_hint"),
-        )
-
-
 def _show(rec: Recommendation) -> None:
     with st.container(border=True, key=f"grp_rec_{rec.id}"):
         if ss.get("grp_rec_editing") == rec.id:
             with st.form(f"grp_rec_edit_form_{rec.id}"):
-                _fields(f"grp_rec_edit{rec.id}_")
+                _recommend_parts.fields(lambda name: f"grp_rec_edit{rec.id}_{name}")
                 left, right = st.columns(2)
                 left.form_submit_button(
                     _ui.tr("action.save"), type="primary", on_click=_save_edit, args=(rec.id,)
@@ -155,7 +125,7 @@ with entry:
             st.selectbox(
                 _ui.tr("recommend.theme"), list(titles), format_func=titles.get, key="grp_rec_theme"
             )
-            _fields("grp_rec_")
+            _recommend_parts.fields(lambda name: f"grp_rec_{name}")
             st.form_submit_button(
                 _ui.tr("recommend.propose"), type="primary", on_click=_propose, width="stretch"
             )

@@ -13,10 +13,9 @@ from models import i18n, phases, ranking, recommendations, workshops
 from models.errors import DomainError
 from models.recommendations import RecommendationInput
 from models.schema import Level, Recommendation, RecommendationStatus
-from pages import _ui
+from pages import _recommend_parts, _ui
 
 FIELDS = ("text", "owner", "timeframe")
-LIMITS = {"owner": recommendations.MAX_OWNER, "timeframe": recommendations.MAX_TIMEFRAME}
 DOUBLE_SUBMIT_WINDOW = 10.0  # seconds in which an identical submit is a double click
 ACTIONS = {
     "accept": RecommendationStatus.ACCEPTED,
@@ -99,34 +98,7 @@ def _show(rec: Recommendation) -> None:
 def _add_form(theme_id: int) -> None:
     with st.form(f"rec_form_{theme_id}"):
         st.markdown(f"**{_ui.tr('recommend.new')}**")
-        left, right = st.columns(2)
-        left.selectbox(
-            _ui.tr("field.level"),
-            list(level_names),
-            format_func=level_names.get,
-            key=f"rec_level_{theme_id}",
-        )
-        ss.setdefault(f"rec_priority_{theme_id}", 2)  # medium, unless chosen otherwise
-        right.radio(
-            _ui.tr("field.priority"),
-            list(priority_names),
-            format_func=priority_names.get,
-            horizontal=True,
-            key=f"rec_priority_{theme_id}",
-        )
-        st.text_area(
-            _ui.tr("field.recommendation") + " *",
-            key=f"rec_text_{theme_id}",
-            max_chars=recommendations.MAX_TEXT,
-            placeholder=_ui.tr("recommend.text_hint"),
-        )
-        for column, name in zip(st.columns(2), ("owner", "timeframe"), strict=True):
-            column.text_input(
-                _ui.tr(f"field.{name}"),
-                key=f"rec_{name}_{theme_id}",
-                max_chars=LIMITS[name],
-                placeholder=_ui.tr(f"recommend.{name}_hint"),
-            )
+        _recommend_parts.fields(lambda name: f"rec_{name}_{theme_id}")
         st.form_submit_button(
             _ui.tr("recommend.submit"), type="primary", on_click=_add, args=(theme_id,)
         )
