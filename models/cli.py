@@ -16,6 +16,7 @@ import click
 from sqlalchemy.engine import Engine
 
 from models import (
+    autobackup,
     backup,
     bootstrap,
     db,
@@ -305,3 +306,32 @@ def suggest_themes_command(
         _lang(ctx), "suggest.cli_done", rows=len(table), themes=result.k, backend=result.backend
     )
     click.echo(done, err=output == "-")
+
+
+def _sqlite_database(lang: str) -> Path:
+    database = autobackup.sqlite_path(db.database_url())
+    if database is None:
+        raise _Translated(t(lang, "dbbackup.not_sqlite"))
+    return database
+
+
+@main.command("backup-db")
+@click.pass_context
+def backup_db_command(ctx: click.Context) -> None:
+    """Copy the SQLite database into the backup folder now (safe while the app runs)."""
+    lang = _lang(ctx)
+    database = _sqlite_database(lang)
+    config = autobackup.settings(database)
+    path = autobackup.backup_now(database, config.folder, keep=config.keep)
+    click.echo(t(lang, "dbbackup.taken", path=str(path)))
+
+
+@main.command("restore-db")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def restore_db_command(ctx: click.Context, file: Path) -> None:
+    """Replace the SQLite database with a backup (stop the app first; the old one is kept)."""
+    lang = _lang(ctx)
+    database = _sqlite_database(lang)
+    kept = autobackup.restore(database, file, folder=autobackup.settings(database).folder)
+    click.echo(t(lang, "dbbackup.restored", path=str(file), kept=str(kept)))

@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 import streamlit.components.v1 as components
 
-from models import access, db, embeddings, i18n, workshops
+from models import access, autobackup, db, embeddings, i18n, workshops
 from models.access import Identity
 from models.bootstrap import bootstrap
 from models.db import Engine
@@ -24,6 +24,7 @@ from models.text import escape_markdown
 @st.cache_resource(show_spinner=False)
 def _engine_for(url: str) -> Engine:
     engine = db.get_engine(url)
+    autobackup.start_schedule(url)  # once per process: this resource is built once per URL
     embeddings.preload()  # in the background: the first stored issue need not wait for it
     for name, value in bootstrap(engine).items():
         # Nobody configured this credential: say it once, on the server's console.
