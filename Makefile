@@ -7,10 +7,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := run
-.PHONY: run venv browser test lint format clean
+.PHONY: run venv browser test lint format clean replicas
 
 run: $(STAMP)
 	$(BIN)/roundtable serve --port $(PORT)
+
+# Two replicas on one PostgreSQL behind nginx with session affinity (deploy/replicas.py);
+# DATABASE_URL defaults to postgresql+psycopg://root@127.0.0.1:5432/roundtable.
+replicas: $(STAMP)
+	$(BIN)/python deploy/replicas.py --port $(PORT)
 
 # Created when missing, refreshed when pyproject.toml is newer than the last install.
 $(STAMP): pyproject.toml
