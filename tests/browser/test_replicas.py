@@ -19,11 +19,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from models import db, issues, workshops
+from models.bootstrap import bootstrap
 from tests.browser.conftest import FACILITATOR_PIN, ORGANIZER_PASSWORD, ROOT, _healthy, _tail
 from tests.browser.test_group_flow import open_app, sign_in, wait_idle
 from tests.browser.test_plenary_flow import ISSUES_LABEL, METRIC_READS, RECORD_SUBMIT, metric
@@ -246,60 +249,39 @@ def test_through_nginx_a_session_stays_on_one_replica(page: Page, pair: Pair) ->
     assert media == ["200"] * len(media) and len(media) >= 5, media
 
 
-# Each child imports the app's code first, then bootstraps at the same wall-clock moment.
-RACER = """
-import json, sys, time
-from models import db
-from models.bootstrap import bootstrap
-engine = db.make_engine(sys.argv[1])
-time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
-print(json.dumps(sorted(bootstrap(engine))))
-"""
-
-
-def test_replicas_starting_together_set_up_the_database_once(tmp_path: Path) -> None:
-    """Three processes bootstrap one empty (migrated) database at the same moment: one
-    generates the credentials and the demo, the others find them; nobody fails."""
+def test_replicas_starting_together_set_up_the_database_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Three replicas bootstrap one empty (migrated) database at the same moment, each on
+    its own engine: one generates the credentials and the demo, the others find them and
+    nobody fails. (Threads race as processes do: the race is between connections.)"""
     assert PG_URL
+    for name in ("ORGANIZER_PASSWORD", "FACILITATOR_PIN"):
+        monkeypatch.delenv(name, raising=False)  # unconfigured: the first start generates them
     schema = f"rt_race_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = _schema_url(schema)
-    engine = db.make_engine(url)
+    engines = [db.make_engine(_schema_url(schema)) for _ in range(3)]
     try:
-        db.migrate(engine)
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("ORGANIZER_PASSWORD", "FACILITATOR_PIN")
-        }
-        start = f"{time.time() + 4:.3f}"  # after the children's imports (~1-2 s)
-        children = [
-            subprocess.Popen(
-                [sys.executable, "-c", RACER, url, start],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(3)
-        ]
-        outcomes = [child.communicate(timeout=60) for child in children]
-        failures = [
-            err[-600:]
-            for child, (_out, err) in zip(children, outcomes, strict=True)
-            if child.returncode
-        ]
-        assert failures == []
-        generated = sorted(json.loads(out.strip().splitlines()[-1]) for out, _err in outcomes)
+        db.migrate(engines[0])
+        for engine in engines:
+            engine.connect().close()  # connected already, so the starts really coincide
+        barrier = threading.Barrier(len(engines))
+
+        def start(engine: Engine) -> list[str]:
+            barrier.wait()
+            return sorted(bootstrap(engine))
+
+        with ThreadPoolExecutor(len(engines)) as pool:
+            generated = sorted(pool.map(start, engines))  # re-raises any replica's error
         assert generated == [[], [], ["FACILITATOR_PIN", "ORGANIZER_PASSWORD"]]
-        with engine.connect() as conn:
+        with engines[0].connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM workshop")).scalar() == 1
             assert conn.execute(text("SELECT count(*) FROM app_secret")).scalar() == 3
     finally:
-        engine.dispose()
+        for engine in engines:
+            engine.dispose()
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
