@@ -467,13 +467,16 @@ def similar_among(
     right = [i for i in others if backend.fits(i.vector, i.statement)]
     if not left or not right:
         return {}
+    right = sorted(right, key=lambda i: i.id)  # type: ignore[arg-type, return-value]
     scores = backend.similarity([i.vector for i in left], [i.vector for i in right])  # type: ignore[misc]
+    # Best first, ties to the older issue: a stable sort over rows ordered by id, in numpy
+    # (a Python sort per row took seconds for 100 × 2,000 issues).
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :limit]
     found: dict[int, list[Similar]] = {}
     for row, issue in enumerate(left):
-        order = sorted(range(len(right)), key=lambda j: (-scores[row, j], right[j].id))
         close = [
             Similar(right[j], float(scores[row, j]))
-            for j in order[:limit]
+            for j in order[row]
             if scores[row, j] >= backend.duplicate_threshold
         ]
         if close:

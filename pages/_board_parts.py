@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from models import themes, undo
+from models import themes, undo, views
 from models.access import Identity
 from models.db import Engine
 from models.errors import DomainError
@@ -33,8 +33,8 @@ def _run(command: Callable[..., Any], done: str, **kwargs: Any) -> None:
         _ui.flash(_ui.tr(done))
 
 
-def undo_bar(engine: Engine, who: Identity, workshop: Workshop) -> None:
-    nxt = undo.next_undo(engine, workshop.id)  # type: ignore[arg-type]
+def undo_bar(engine: Engine, who: Identity, workshop: Workshop, version: int) -> None:
+    nxt = views.next_undo(engine, workshop.id, version)  # type: ignore[arg-type]
     label = (
         _ui.tr("board.undo", action=_ui.tr(f"audit.{nxt.action}"))
         if nxt
@@ -152,15 +152,26 @@ def theme_card(
     theme = view.theme
     base = {"engine": engine, "actor": who.actor, "workshop_id": workshop.id}
     raised = _ui.tr("board.raised_by", count=len(view.group_ids), total=group_total)
-    with st.expander(f"{_ui.md(theme.title)} · {view.issue_count} · {raised}"):
+    card = st.expander(
+        f"{_ui.md(theme.title)} · {view.issue_count} · {raised}",
+        key=f"theme_card_{theme.id}",
+        on_change="rerun",
+    )
+    if not card.open:  # a closed card's issues and widgets would still be built and sent
+        return
+    with card:
         st.caption(_ui.md(", ".join(groups[g] for g in sorted(view.group_ids) if g in groups)))
+        lines = []
         for issue in view.issues:
             mark = (
                 f" ({_ui.tr('board.duplicate_of', no=issue.duplicate_of_id)})"
                 if issue.duplicate_of_id
                 else ""
             )
-            st.text(f"#{issue.id} [{domains.get(issue.domain_id, '')}] {issue.statement}{mark}")
+            lines.append(
+                f"#{issue.id} [{domains.get(issue.domain_id, '')}] {issue.statement}{mark}"
+            )
+        st.text("\n".join(lines))  # one element for the whole list, still plain text
         ss.setdefault(f"theme_title_{theme.id}", theme.title)
         ss.setdefault(f"theme_desc_{theme.id}", theme.description)
         st.text_input(_ui.tr("field.theme_title"), key=f"theme_title_{theme.id}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from models import phases, themes, workshops
+from models import phases, views
 from pages import _board_parts as _board
 from pages import _suggest_parts as _suggest
 from pages import _ui
@@ -13,10 +13,13 @@ from pages import _ui
 who = _ui.guard("board")
 engine = _ui.engine()
 workshop = _ui.workshop()
-board = themes.board(engine, workshop.id)  # type: ignore[arg-type]
+# Built once per change of the workshop (models.views), not on every click.
+version = views.version(engine, workshop.id)  # type: ignore[arg-type]
+board = views.board(engine, workshop.id, version)  # type: ignore[arg-type]
 domains = {
-    d.id: _ui.domain_label(d.name, d.name_en) for d in workshops.list_domains(engine, workshop.id)
-}  # type: ignore[arg-type]
+    d.id: _ui.domain_label(d.name, d.name_en)
+    for d in views.parts(engine, workshop.id, version)[1]  # type: ignore[arg-type]
+}
 groups = {g.id: g.name for g in board.groups.values()}
 titles = {v.theme.id: v.theme.title for v in board.themes}
 ss = st.session_state
@@ -26,7 +29,7 @@ _ui.workshop_caption(workshop)
 _ui.show_flash()
 if error := ss.pop("board_error", None):
     _ui.show_error(error)
-_board.undo_bar(engine, who, workshop)
+_board.undo_bar(engine, who, workshop, version)
 if not phases.allows(workshop.phase, "group_themes"):
     st.info(_ui.tr("board.closed", phase=_ui.tr(f"phase.{workshop.phase}")))
 
@@ -55,36 +58,20 @@ scope = last.radio(
     horizontal=True,
 )
 
-issues = board.ungrouped + (
-    [] if scope == "ungrouped" else [i for v in board.themes for i in v.issues]
-)
-table = pd.DataFrame(
-    [
-        {
-            "no": issue.id,
-            "group": groups.get(issue.group_id, ""),
-            "domain": domains.get(issue.domain_id, ""),
-            "statement": issue.statement,
-            "theme": titles.get(issue.theme_id, ""),  # type: ignore[arg-type]
-            "_group_id": issue.group_id,
-            "_domain_id": issue.domain_id,
-        }
-        for issue in sorted(issues, key=lambda i: i.id)  # type: ignore[arg-type,return-value]
-    ],
-    columns=["no", "group", "domain", "statement", "theme", "_group_id", "_domain_id"],
-)
-mask = pd.Series(True, index=table.index)
+table = views.board_table(engine, workshop.id, version, tuple(domains.items()))  # type: ignore[arg-type]
+mask = pd.Series(scope == "all", index=table.index) | ~table["_grouped"]
 if domain_filter:
     mask &= table["_domain_id"].isin(domain_filter)
 if group_filter:
     mask &= table["_group_id"].isin(group_filter)
 if search.strip():
     mask &= table["statement"].str.contains(search.strip(), case=False, regex=False)
+total = len(table) if scope == "all" else len(board.ungrouped)
 shown = table[mask].reset_index(drop=True)
 
-st.caption(_ui.tr("board.count", shown=len(shown), total=len(table)))
+st.caption(_ui.tr("board.count", shown=len(shown), total=total))
 st.dataframe(
-    shown.drop(columns=["_group_id", "_domain_id"]).rename(
+    shown.drop(columns=["_group_id", "_domain_id", "_grouped"]).rename(
         columns=lambda c: _ui.tr(f"board.col_{c}")
     ),
     hide_index=True,

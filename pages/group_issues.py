@@ -1,26 +1,38 @@
-"""A breakout group's screen: enter, edit and delete its own issues, per domain."""
+"""A breakout group's screen: enter, edit and delete its own issues, per domain.
+
+Fast with thousands of issues: the data comes from models.views (built once per change
+of the workshop, shared by all groups), the group's issues are shown a page at a time,
+and other groups' issues are one table rather than three elements each.
+"""
 
 from __future__ import annotations
 
+import math
 import time
 
 import streamlit as st
 
-from models import i18n, issues, phases, workshops
+from models import i18n, issues, phases, views, workshops
 from models.errors import DomainError
 from models.issues import IssueInput
-from models.schema import Issue
+from models.views import IssueRow
 from pages import _issue_parts, _ui
 from pages import _suggest_parts as _suggest
 
 FIELDS = ("statement", "cause", "impact", "fix")
 DOUBLE_SUBMIT_WINDOW = 10.0  # seconds in which an identical submit is a double click
+PAGE_SIZE = 10  # a group's issues per screen: each one is several elements to draw
+ALL = 0  # the domain filter's "all domains" choice (domain ids start at 1)
 
 who = _ui.guard("group_issues")
 engine = _ui.engine()
 workshop = _ui.workshop()
-group = workshops.get_group(engine, who.group_id)  # type: ignore[arg-type]
-domains = workshops.list_domains(engine, workshop.id)  # type: ignore[arg-type]
+version = views.version(engine, workshop.id)  # type: ignore[arg-type]
+all_groups, domains = views.parts(engine, workshop.id, version)  # type: ignore[arg-type]
+group = next((g for g in all_groups if g.id == who.group_id), None) or workshops.get_group(
+    engine,
+    who.group_id,  # type: ignore[arg-type]
+)  # the fallback raises NotFound for a group removed meanwhile
 domain_names = {d.id: _ui.domain_label(d.name, d.name_en) for d in domains}
 level_names = i18n.choices(_ui.lang(), "level")
 open_for_entry = phases.allows(workshop.phase, "enter_issue")
@@ -51,6 +63,7 @@ def _submit_new() -> None:
     _ui.renew_form_token("new")
     ss["new_last"] = (fingerprint, time.monotonic())
     ss["new_saved"] = saved.id
+    ss["issue_page"] = 1  # the new issue is the newest: first on the first page
     for name in FIELDS:
         ss[f"new_{name}"] = ""
     ss["new_affected"] = []
@@ -65,7 +78,7 @@ def _submit_edit(issue_id: int) -> None:
     ss.pop("editing", None)
 
 
-def _start_edit(issue: Issue) -> None:
+def _start_edit(issue: IssueRow) -> None:
     ss["editing"] = issue.id
     prefix = f"edit{issue.id}_"
     ss[f"{prefix}domain"] = issue.domain_id
@@ -87,7 +100,7 @@ def _undo_delete() -> None:
     issues.restore_issue(engine, identity=who, issue_id=ss.pop("undo_delete"))
 
 
-def _show_issue(issue: Issue) -> None:
+def _show_issue(issue: IssueRow) -> None:
     with st.container(border=True, key=f"issue_{issue.id}"):
         if ss.get("editing") == issue.id:
             with st.form(f"edit_form_{issue.id}"):
@@ -101,13 +114,13 @@ def _show_issue(issue: Issue) -> None:
                 )
             return
         _issue_parts.issue_body(issue, level_names)
-        _suggest.show_similar(hints.get(issue.id, []), names)  # type: ignore[arg-type]
+        _suggest.show_similar(hints.get(issue.id, []), names)
         if open_for_entry:
-            left, right, _ = st.columns([1, 1, 3])
-            left.button(
+            buttons = st.container(horizontal=True)  # one block, where columns made four
+            buttons.button(
                 _ui.tr("action.edit"), key=f"edit_{issue.id}", on_click=_start_edit, args=(issue,)
             )
-            right.button(
+            buttons.button(
                 _ui.tr("action.delete"),
                 key=f"delete_{issue.id}",
                 on_click=_delete,
@@ -123,11 +136,10 @@ if not domains:
     st.warning(_ui.tr("issue.no_domains"))
     st.stop()
 
-mine = issues.group_issues(engine, group.id)  # type: ignore[arg-type]
-counts = issues.count_by_domain(mine)
-others = issues.visible_to_group(engine, who)  # nobody else's before the reveal
-names = {g.id: g.name for g in workshops.list_groups(engine, workshop.id)}  # type: ignore[arg-type]
-hints = _suggest.group_hints(mine, others)  # other groups' statements close to ours
+view = views.group_view(engine, workshop.id, group.id, workshop.revealed, version)  # type: ignore[arg-type]
+mine, others, hints = view.mine, view.others, view.hints  # others: none before the reveal
+counts = issues.count_by_domain(mine)  # type: ignore[arg-type]
+names = {g.id: g.name for g in all_groups}
 entry, listing = st.columns([5, 6], gap="large")
 
 with entry:
@@ -154,18 +166,46 @@ with listing:
         note, undo = st.columns([3, 1])
         note.info(_ui.tr("issue.deleted"))
         undo.button(_ui.tr("action.undo"), key="undo_delete_button", on_click=_undo_delete)
-    tabs = st.tabs([f"{domain_names[d.id]} ({counts.get(d.id, 0)})" for d in domains])
-    for tab, domain in zip(tabs, domains, strict=True):
-        with tab:
-            in_domain = [issue for issue in mine if issue.domain_id == domain.id]
-            if not in_domain:
-                st.caption(_ui.tr("issue.none_yet"))
-            for issue in in_domain:
-                _show_issue(issue)
+    choices = {ALL: _ui.tr("issue.all_domains", count=len(mine))} | {
+        d.id: f"{domain_names[d.id]} ({counts.get(d.id, 0)})"  # type: ignore[index]
+        for d in domains
+    }
+    if ss.get("issue_domain") not in choices:
+        ss["issue_domain"] = ALL
+    chosen = st.radio(
+        _ui.tr("field.domain"),
+        list(choices),
+        format_func=choices.get,
+        key="issue_domain",
+        horizontal=True,
+        label_visibility="collapsed",
+    )
+    in_domain = [issue for issue in mine if chosen == ALL or issue.domain_id == chosen]
+    pages = max(1, math.ceil(len(in_domain) / PAGE_SIZE))
+    if pages > 1:
+        if ss.get("issue_page") not in range(1, pages + 1):
+            ss["issue_page"] = 1
+        st.pills(_ui.tr("issue.page"), list(range(1, pages + 1)), key="issue_page")
+    page = min(ss.get("issue_page") or 1, pages)
+    if not in_domain:
+        st.caption(_ui.tr("issue.none_yet"))
+    for issue in in_domain[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]:
+        _show_issue(issue)
 
 if others:
-    with st.expander(_ui.tr("issue.others", count=len(others))):
-        for issue in others:
-            st.text(f"{names.get(issue.group_id, '')} · {domain_names.get(issue.domain_id, '')}")
-            st.text(issue.statement)
-            st.divider()
+    box = st.expander(_ui.tr("issue.others", count=len(others)), key="others", on_change="rerun")
+    if box.open:  # a closed expander's table would still be built and sent on every rerun
+        table = views.others_table(
+            engine,
+            workshop.id,  # type: ignore[arg-type]
+            group.id,  # type: ignore[arg-type]
+            view,
+            tuple(names.items()),  # type: ignore[arg-type]
+            tuple(domain_names.items()),  # type: ignore[arg-type]
+        )
+        box.dataframe(
+            table.rename(columns=lambda c: _ui.tr(f"field.{c}")),
+            hide_index=True,
+            height=400,
+            column_config={_ui.tr("field.statement"): st.column_config.TextColumn(width="large")},
+        )

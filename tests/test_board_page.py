@@ -21,9 +21,11 @@ def demo(demo_db):
     return engine, workshop
 
 
-def _board(identity: Identity | None = None) -> AppTest:
+def _board(identity: Identity | None = None, *, open_themes: tuple[int, ...] = ()) -> AppTest:
     at = AppTest.from_file(str(PAGES / "board.py"), default_timeout=30)
     at.session_state["identity"] = identity or Identity(Role.FACILITATOR)
+    for theme_id in open_themes:  # as if the facilitator had opened the theme's card
+        at.session_state[f"theme_card_{theme_id}"] = True
     return at.run()
 
 
@@ -72,7 +74,7 @@ def test_merge_hide_and_errors(demo) -> None:
     b = themes.create_theme(
         engine, actor="facilitator", workshop_id=workshop.id, title="ข", issue_ids=ids[2:4]
     )
-    at = _board()
+    at = _board(open_themes=(a.id,))
     at.selectbox(key=f"theme_merge_{a.id}").set_value(b.id)
     _button(at, f"theme_merge_go_{a.id}").click().run()
     assert not at.exception

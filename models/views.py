@@ -1,0 +1,187 @@
+"""Read models for the busiest pages, built once per change of the workshop and shared.
+
+A group's issue page and the facilitator's board rerun on every click; with 2,000
+issues, loading them as ORM objects (≈0.15 ms each) and comparing statements for
+duplicate hints cost seconds per rerun. Here they are built once per workshop version
+(`models.dashboard.version`: the newest audit event, which every command writes) and
+handed to every session that shows that version. Callers must not mutate what they get.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from models import dashboard, db, suggest, themes, undo, workshops
+from models.schema import AuditEvent, BreakoutGroup, Domain, Issue
+
+# The columns a page shows or compares; the ORM is skipped (plain rows are ~20× faster).
+_COLUMNS = (
+    "id",
+    "group_id",
+    "domain_id",
+    "statement",
+    "cause",
+    "impact",
+    "affected",
+    "fix",
+    "theme_id",
+    "duplicate_of_id",
+    "hidden_reason",
+    "created_at",
+    "vector",
+)
+
+
+@dataclass(frozen=True)
+class IssueRow:
+    """A live issue as the pages read it (same attribute names as `Issue`)."""
+
+    id: int
+    group_id: int
+    domain_id: int
+    statement: str
+    cause: str
+    impact: str
+    affected: str
+    fix: str
+    theme_id: int | None
+    duplicate_of_id: int | None
+    hidden_reason: str | None
+    created_at: dt.datetime
+    vector: bytes | None
+
+
+def version(engine: Engine, workshop_id: int) -> int:
+    """The workshop's current version, read now: a page must show its own last command."""
+    return dashboard.version(engine, workshop_id, max_age=0)
+
+
+@functools.lru_cache(maxsize=16)
+def parts(
+    engine: Engine, workshop_id: int, at_version: int
+) -> tuple[tuple[BreakoutGroup, ...], tuple[Domain, ...]]:
+    """The workshop's groups and domains, in their order (renaming one is a command too)."""
+    del at_version
+    return (
+        tuple(workshops.list_groups(engine, workshop_id)),
+        tuple(workshops.list_domains(engine, workshop_id)),
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def issue_rows(engine: Engine, workshop_id: int, at_version: int) -> tuple[IssueRow, ...]:
+    """Every live (not deleted) issue of the workshop, oldest first."""
+    del at_version  # part of the cache key only
+    columns = [getattr(Issue, name) for name in _COLUMNS]
+    with db.read(engine) as session:
+        rows = session.exec(
+            select(*columns)
+            .where(Issue.workshop_id == workshop_id, col(Issue.deleted_at).is_(None))
+            .order_by(col(Issue.id))
+        ).all()
+    return tuple(IssueRow(*row) for row in rows)
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one per version
+class GroupView:
+    """What a group's issue page shows."""
+
+    mine: tuple[IssueRow, ...]  # newest first, hidden ones too (with the moderator's note)
+    others: tuple[IssueRow, ...]  # other groups' visible issues; none before the reveal
+    hints: dict[int, list[suggest.Similar]]  # our issue id -> other groups' close statements
+
+
+@functools.lru_cache(maxsize=64)
+def group_view(
+    engine: Engine, workshop_id: int, group_id: int, revealed: bool, at_version: int
+) -> GroupView:
+    rows = issue_rows(engine, workshop_id, at_version)
+    newest_first = sorted(rows, key=lambda r: (r.created_at, r.id), reverse=True)
+    mine = tuple(r for r in newest_first if r.group_id == group_id)
+    others = (
+        tuple(r for r in newest_first if r.group_id != group_id and r.hidden_reason is None)
+        if revealed
+        else ()
+    )
+    hints = suggest.similar_among(mine, others) if mine and others else {}  # type: ignore[arg-type]
+    return GroupView(mine, others, hints)
+
+
+@functools.lru_cache(maxsize=64)
+def others_table(
+    engine: Engine,
+    workshop_id: int,
+    group_id: int,
+    view: GroupView,
+    groups: tuple[tuple[int, str], ...],
+    domains: tuple[tuple[int, str], ...],
+) -> pd.DataFrame:
+    """Other groups' issues as a table (group, domain, statement), newest first.
+
+    `view` is compared by identity (one object per version); `groups` and `domains` are
+    (id, name) in the session's language.
+    """
+    del engine, workshop_id, group_id  # with `view`, they key the cache
+    names, labels = dict(groups), dict(domains)
+    return pd.DataFrame(
+        [
+            (names.get(r.group_id, ""), labels.get(r.domain_id, ""), r.statement)
+            for r in view.others
+        ],
+        columns=["group", "domain", "statement"],
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def board(engine: Engine, workshop_id: int, at_version: int) -> themes.Board:
+    """`themes.board` for one version of the workshop."""
+    del at_version
+    return themes.board(engine, workshop_id)
+
+
+@functools.lru_cache(maxsize=8)
+def board_table(
+    engine: Engine, workshop_id: int, at_version: int, domains: tuple[tuple[int, str], ...]
+) -> pd.DataFrame:
+    """The board's issue table (every live, visible issue), one row per issue, by number.
+
+    `domains` are (id, label) in the session's language. Columns starting with `_` are
+    for filtering, not for showing; `_grouped` tells grouped issues from the rest.
+    """
+    found = board(engine, workshop_id, at_version)
+    groups = {g.id: g.name for g in found.groups.values()}
+    labels = dict(domains)
+    titles = {v.theme.id: v.theme.title for v in found.themes}
+    issues = found.ungrouped + [i for v in found.themes for i in v.issues]
+    return pd.DataFrame(
+        [
+            {
+                "no": issue.id,
+                "group": groups.get(issue.group_id, ""),
+                "domain": labels.get(issue.domain_id, ""),
+                "statement": issue.statement,
+                "theme": titles.get(issue.theme_id, ""),  # type: ignore[arg-type]
+                "_group_id": issue.group_id,
+                "_domain_id": issue.domain_id,
+                "_grouped": issue.theme_id in titles,
+            }
+            for issue in sorted(issues, key=lambda i: i.id)  # type: ignore[arg-type,return-value]
+        ],
+        columns=[
+            *("no", "group", "domain", "statement", "theme"),
+            *("_group_id", "_domain_id", "_grouped"),
+        ],
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def next_undo(engine: Engine, workshop_id: int, at_version: int) -> AuditEvent | None:
+    """`undo.next_undo` for one version (it reads every undoable event's JSON)."""
+    del at_version
+    return undo.next_undo(engine, workshop_id)
