@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
@@ -219,7 +218,7 @@ def test_through_nginx_a_session_stays_on_one_replica(page: Page, pair: Pair) ->
     page.locator("[data-testid='stSidebarNav']").get_by_role("link", name="นำเข้า/ส่งออกข้อมูล").click()
     wait_idle(page)
     files: dict[str, bytes] = {}
-    for fmt in ("csv", "zip", "xlsx", "json", "csv"):
+    for fmt in ("csv", "zip", "json", "csv"):
         with page.expect_download(timeout=30_000) as info:
             page.locator(f".st-key-export_{fmt} button").click()
         assert info.value.failure() is None, f"{fmt} download failed"
@@ -231,7 +230,6 @@ def test_through_nginx_a_session_stays_on_one_replica(page: Page, pair: Pair) ->
     rows = list(csv.DictReader(io.StringIO(files["csv"].decode("utf-8-sig"))))
     assert len(rows) == len(issues.workshop_issues(pair.engine, pair.workshop_id))
     assert zipfile.ZipFile(io.BytesIO(files["zip"])).namelist()
-    assert "Issues" in load_workbook(io.BytesIO(files["xlsx"]), read_only=True).sheetnames
     assert json.loads(files["json"])["workshop"]["slug"] == slug
 
     # nginx's log: every request carrying this browser's cookie went to one replica, the
@@ -246,7 +244,7 @@ def test_through_nginx_a_session_stays_on_one_replica(page: Page, pair: Pair) ->
                 media.append(hit["status"])
     replica_addresses = {u.removeprefix("http://") for u in pair.replicas}
     assert len(served["all"]) == 1 and served["all"] <= replica_addresses, served
-    assert media == ["200"] * len(media) and len(media) >= 5, media
+    assert media == ["200"] * len(media) and len(media) >= 4, media
 
 
 def test_replicas_starting_together_set_up_the_database_once(
