@@ -27,10 +27,7 @@ from sqlalchemy.exc import OperationalError
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: models/ is beside deploy/
 
-from models import db, links  # noqa: E402
-from models.bootstrap import bootstrap  # noqa: E402
-from models.cli import startup_report  # noqa: E402
-from models.i18n import DEFAULT_LANG  # noqa: E402
+from models import links  # noqa: E402  (light; the heavy models are imported in set_up)
 
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://root@127.0.0.1:5432/roundtable"
@@ -56,6 +53,23 @@ def ensure_database(url: str) -> None:
         conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
     print(f"created database {parsed.database}", flush=True)
+
+
+def set_up(url: str, base: str) -> None:
+    """Migrate, create what a first run creates, and print credentials and links once.
+
+    Imported here, not at the top: the models take seconds to import, and the replicas
+    start meanwhile (they touch the database only when a first visitor arrives).
+    """
+    from models import db
+    from models.bootstrap import bootstrap
+    from models.cli import startup_report
+    from models.i18n import DEFAULT_LANG
+
+    engine = db.get_engine(url)
+    for line in startup_report(engine, base=base, lang=DEFAULT_LANG, generated=bootstrap(engine)):
+        print(line, flush=True)
+    engine.dispose()
 
 
 def render_config(run_dir: Path, listen: str, ports: list[int]) -> Path:
@@ -154,11 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     ports = [first + i for i in range(args.replicas)]
 
     ensure_database(url)
-    engine = db.get_engine(url)  # migrates; the replicas then find the schema current
     base = links.base_url(port=args.port)
-    for line in startup_report(engine, base=base, lang=DEFAULT_LANG, generated=bootstrap(engine)):
-        print(line)
-    engine.dispose()
 
     # Links the replicas print and show must point at nginx, not at themselves.
     env = {**os.environ, "DATABASE_URL": url, "ROUNDTABLE_BASE_URL": base, "PORT": str(args.port)}
@@ -178,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             command += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
             command += ["--server.fileWatcherType", "none"]
             pair.start(f"replica-{index + 1}", command, env)
+        set_up(url, base)
         for index, port in enumerate(ports):
             pair.wait_healthy(f"replica-{index + 1}", f"http://127.0.0.1:{port}")
         config = render_config(run_dir, f"{args.host}:{args.port}", ports)
@@ -199,4 +210,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is stopped and flushed: skip the seconds the interpreter spends tearing
+    # down pandas and plotly (imported for the set-up), which only delay Ctrl-C.
+    os._exit(code)
