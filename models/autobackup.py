@@ -47,9 +47,19 @@ def sqlite_path(url: str) -> Path | None:
 def settings(database: Path) -> Settings:
     """ROUNDTABLE_BACKUP_DIR / _INTERVAL (minutes) / _KEEP, with the defaults."""
     folder = os.environ.get("ROUNDTABLE_BACKUP_DIR") or str(database.parent / "backups")
-    minutes = float(os.environ.get("ROUNDTABLE_BACKUP_INTERVAL") or DEFAULT_INTERVAL_MINUTES)
-    keep = int(os.environ.get("ROUNDTABLE_BACKUP_KEEP") or DEFAULT_KEEP)
+    minutes = _number("ROUNDTABLE_BACKUP_INTERVAL", DEFAULT_INTERVAL_MINUTES)
+    keep = int(_number("ROUNDTABLE_BACKUP_KEEP", DEFAULT_KEEP))
     return Settings(folder=Path(folder), interval=max(minutes, 0.0) * 60, keep=max(keep, 1))
+
+
+def _number(name: str, default: float) -> float:
+    # A typo in a setting must not stop the app from serving: warn and use the default.
+    raw = os.environ.get(name, "").strip()
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        log.warning("%s=%r is not a number; using %s", name, raw, default)
+        return default
 
 
 def _pattern(database: Path) -> re.Pattern[str]:

@@ -310,6 +310,8 @@ def test_schedule_settings_and_postgresql(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv("ROUNDTABLE_BACKUP_INTERVAL", "0.5")
     monkeypatch.setenv("ROUNDTABLE_BACKUP_KEEP", "3")
     assert autobackup.settings(database) == autobackup.Settings(tmp_path / "elsewhere", 30.0, 3)
+    monkeypatch.setenv("ROUNDTABLE_BACKUP_INTERVAL", "five")  # a typo must not stop the app
+    assert autobackup.settings(database).interval == 300.0
     # PostgreSQL keeps its own backups (pg_dump): no thread, no copy.
     assert autobackup.start_schedule("postgresql+psycopg://u@h/db") is None
 
