@@ -3,7 +3,7 @@
 A group's issue page and the facilitator's board rerun on every click; with 2,000
 issues, loading them as ORM objects (≈0.15 ms each) and comparing statements for
 duplicate hints cost seconds per rerun. Here they are built once per workshop version
-(`models.dashboard.version`: the newest audit event, which every command writes) and
+(`version`: the newest audit event, which every command writes) and
 handed to every session that shows that version. Callers must not mutate what they get.
 """
 
@@ -14,10 +14,11 @@ import functools
 from dataclasses import dataclass
 
 import pandas as pd
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from models import dashboard, db, suggest, themes, undo, workshops
+from models import db, suggest, themes, undo, workshops
 from models.schema import AuditEvent, BreakoutGroup, Domain, Issue
 
 # The columns a page shows or compares; the ORM is skipped (plain rows are ~20× faster).
@@ -57,14 +58,29 @@ class IssueRow:
     vector: bytes | None
 
 
-def version(engine: Engine, workshop_id: int) -> int:
-    """The workshop's current version, read now: a page must show its own last command."""
-    return dashboard.version(engine, workshop_id, max_age=0)
+Version = tuple[int, str]
+
+
+def version(engine: Engine, workshop_id: int) -> Version:
+    """The workshop's version, read now (a page must show its own last command at once).
+
+    The newest audit event's id and time: every command writes one. The time tells apart
+    two databases whose ids start again (a restored file, PostgreSQL test runs).
+    """
+    with engine.connect() as conn:
+        row = conn.execute(_NEWEST, {"workshop_id": workshop_id}).first()
+    return (int(row[0]), str(row[1])) if row else (0, "")
+
+
+_NEWEST = text(
+    "SELECT id, created_at FROM audit_event WHERE workshop_id = :workshop_id "
+    "ORDER BY id DESC LIMIT 1"
+)
 
 
 @functools.lru_cache(maxsize=16)
 def parts(
-    engine: Engine, workshop_id: int, at_version: int
+    engine: Engine, workshop_id: int, at_version: Version
 ) -> tuple[tuple[BreakoutGroup, ...], tuple[Domain, ...]]:
     """The workshop's groups and domains, in their order (renaming one is a command too)."""
     del at_version
@@ -75,7 +91,7 @@ def parts(
 
 
 @functools.lru_cache(maxsize=8)
-def issue_rows(engine: Engine, workshop_id: int, at_version: int) -> tuple[IssueRow, ...]:
+def issue_rows(engine: Engine, workshop_id: int, at_version: Version) -> tuple[IssueRow, ...]:
     """Every live (not deleted) issue of the workshop, oldest first."""
     del at_version  # part of the cache key only
     columns = [getattr(Issue, name) for name in _COLUMNS]
@@ -99,7 +115,7 @@ class GroupView:
 
 @functools.lru_cache(maxsize=64)
 def group_view(
-    engine: Engine, workshop_id: int, group_id: int, revealed: bool, at_version: int
+    engine: Engine, workshop_id: int, group_id: int, revealed: bool, at_version: Version
 ) -> GroupView:
     rows = issue_rows(engine, workshop_id, at_version)
     newest_first = sorted(rows, key=lambda r: (r.created_at, r.id), reverse=True)
@@ -139,7 +155,7 @@ def others_table(
 
 
 @functools.lru_cache(maxsize=8)
-def board(engine: Engine, workshop_id: int, at_version: int) -> themes.Board:
+def board(engine: Engine, workshop_id: int, at_version: Version) -> themes.Board:
     """`themes.board` for one version of the workshop."""
     del at_version
     return themes.board(engine, workshop_id)
@@ -147,7 +163,7 @@ def board(engine: Engine, workshop_id: int, at_version: int) -> themes.Board:
 
 @functools.lru_cache(maxsize=8)
 def board_table(
-    engine: Engine, workshop_id: int, at_version: int, domains: tuple[tuple[int, str], ...]
+    engine: Engine, workshop_id: int, at_version: Version, domains: tuple[tuple[int, str], ...]
 ) -> pd.DataFrame:
     """The board's issue table (every live, visible issue), one row per issue, by number.
 
@@ -181,7 +197,7 @@ def board_table(
 
 
 @functools.lru_cache(maxsize=8)
-def next_undo(engine: Engine, workshop_id: int, at_version: int) -> AuditEvent | None:
+def next_undo(engine: Engine, workshop_id: int, at_version: Version) -> AuditEvent | None:
     """`undo.next_undo` for one version (it reads every undoable event's JSON)."""
     del at_version
     return undo.next_undo(engine, workshop_id)

@@ -33,7 +33,7 @@ def _run(command: Callable[..., Any], done: str, **kwargs: Any) -> None:
         _ui.flash(_ui.tr(done))
 
 
-def undo_bar(engine: Engine, who: Identity, workshop: Workshop, version: int) -> None:
+def undo_bar(engine: Engine, who: Identity, workshop: Workshop, version: views.Version) -> None:
     nxt = views.next_undo(engine, workshop.id, version)  # type: ignore[arg-type]
     label = (
         _ui.tr("board.undo", action=_ui.tr(f"audit.{nxt.action}"))
