@@ -1,0 +1,412 @@
+"""Load benchmark: simulated tabs drive a real `streamlit run` server over its websocket.
+
+Roles, each a `benchmarks.stclient.Session` (one browser tab):
+- dashboards open the viewer link on the overview page and refresh as the browser does
+  (a fragment rerun per `auto_rerun` interval the server asks for);
+- groups open their join link, enter issues through the real form widgets (between them
+  one submission every --submit-every seconds) and each edits its first issue once;
+- voters open a group's link in a second workshop in the vote phase and move one vote.
+
+Without --url it starts one `streamlit run app.py` itself on a fresh SQLite database
+with the demo workshop (and a seeded vote-phase workshop for voters); with --url it
+targets a running server or proxy, reading join and view codes from --database-url.
+Prints p50/p95/max latency per action, errors, server CPU and RSS, memory per idle tab.
+
+    .venv/bin/python benchmarks/load.py --dashboards 500 --groups 20 --duration 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+from benchmarks.stclient import RunResult, Session  # noqa: E402
+from models import db, i18n, workshops  # noqa: E402
+from models.bootstrap import bootstrap  # noqa: E402
+from models.schema import Phase  # noqa: E402
+
+STATEMENTS = [
+    "ครูไม่ครบชั้นในโรงเรียนขนาดเล็ก",
+    "งบประมาณซ่อมอาคารมาช้า",
+    "เอกสารรายงานซ้ำซ้อนหลายหน่วยงาน",
+    "ขาดการนิเทศติดตามอย่างต่อเนื่อง",
+    "ระบบอินเทอร์เน็ตในโรงเรียนไม่เสถียร",
+]
+
+
+@dataclass
+class Stats:
+    """Latencies per action and errors, gathered by every simulated tab."""
+
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    samples: list[str] = field(default_factory=list)  # a few error texts, to show
+
+    def record(self, action: str, result: RunResult, *, expect: str | None = None) -> None:
+        self.latencies[action].append(result.seconds)
+        problem = result.exceptions or result.errors
+        if result.status != "ok" or problem:
+            self.fail(action, "; ".join(problem) or result.status)
+
+    def fail(self, action: str, why: str) -> None:
+        self.errors[action] += 1
+        if len(self.samples) < 5:
+            self.samples.append(f"{action}: {why[:200]}")
+
+
+_addresses = iter(f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}" for n in range(1, 2**24))
+
+
+def laptop() -> dict[str, str]:
+    """Each tab is its own laptop: the app throttles sign-ins per client address, which
+    for a connection from this host is the last X-Forwarded-For entry (set by a proxy).
+    Through a real proxy the proxy's own entry comes last and all tabs share one address."""
+    return {"X-Forwarded-For": next(_addresses)}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the tabs go and the codes they open."""
+
+    url: str
+    view_code: str
+    join_codes: list[str]
+    vote_codes: list[str]
+
+
+# -- the server -----------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not become healthy")
+
+
+def prepare_database(url: str, *, voters: int) -> None:
+    """The demo workshop, plus a small seeded workshop in the vote phase for voters."""
+    engine = db.get_engine(url)
+    bootstrap(engine)
+    if voters:
+        from benchmarks.seed import seed_workshop
+
+        seed_workshop(engine, groups=20, issues=200, phase=Phase.VOTE)
+
+
+def codes(database_url: str, *, voters: int) -> tuple[str, list[str], list[str]]:
+    engine = db.get_engine(database_url)
+    found = workshops.list_workshops(engine)
+    first = next(w for w in found if w.phase == Phase.COLLECT)
+    joins = [g.join_code for g in workshops.list_groups(engine, first.id)]
+    voting = [w for w in found if w.phase == Phase.VOTE]
+    votes = [g.join_code for g in workshops.list_groups(engine, voting[0].id)] if voters else []
+    return first.view_code, joins, votes
+
+
+def start_server(database_url: str) -> tuple[subprocess.Popen[bytes], str, Path]:
+    port = _free_port()
+    log = Path(tempfile.mkstemp(prefix="rt-load-", suffix=".log")[1])
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        ORGANIZER_PASSWORD="load-organizer",
+        FACILITATOR_PIN="LOAD482913",
+    )
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--server.headless", "true",
+        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    _wait_healthy(url)
+    return server, url, log
+
+
+# -- the roles ------------------------------------------------------------------------
+
+
+@dataclass
+class LoadRun:
+    """What every tab watches: when the measured load starts and when it ends."""
+
+    stats: Stats
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep, but wake up when the run ends."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.done.wait(), max(0.0, seconds))
+
+
+async def dashboard(target: Target, run: LoadRun) -> None:
+    stats = run.stats
+    tab = Session(target.url, page="overview", query=f"view={target.view_code}", headers=laptop())
+    try:
+        stats.record("dashboard open", await tab.connect())
+        if not tab.auto_reruns:
+            stats.fail("dashboard open", "no auto-rerun fragment on the dashboard")
+            return
+        await run.ready.wait()
+        interval = min(tab.auto_reruns.values())
+        await run.pause(random.uniform(0, interval))  # tabs were opened at random times
+        while not run.done.is_set():
+            began = time.monotonic()
+            for result in await tab.refresh():
+                if not run.done.is_set():
+                    stats.record("dashboard refresh", result)
+            await run.pause(interval - (time.monotonic() - began))
+    except Exception as error:  # counted, the run goes on
+        stats.fail("dashboard", repr(error))
+    finally:
+        await tab.close()
+
+
+async def group(target: Target, run: LoadRun, code: str, every: float, offset: float) -> None:
+    stats = run.stats
+    tab = Session(target.url, query=f"join={code}", headers=laptop())
+    save = i18n.t("th", "action.save")
+    edited = False
+    try:
+        stats.record("group open", await tab.connect())
+        await run.ready.wait()
+        await run.pause(offset)
+        n = 0
+        while not run.done.is_set():
+            began = time.monotonic()
+            n += 1
+            statement = tab.find(key="new_statement")
+            submit = tab.find(kind="button", form="new_issue")
+            text = f"{random.choice(STATEMENTS)} ({code} #{n})"
+            result = await tab.rerun({statement.id: text}, click=submit.id)
+            stats.record("issue submit", result)
+            if text not in tab.texts("text"):
+                stats.fail("issue submit", "the new issue is not in the group's list")
+            if not edited:  # each group edits one issue: open the edit form, save it
+                edited = True
+                button = tab.find(kind="button", key_prefix="edit_")
+                issue_id = button.id.rsplit("-edit_", 1)[1]
+                stats.record("edit open", await tab.rerun(click=button.id))
+                box = tab.find(key=f"edit{issue_id}_statement")
+                saving = tab.find(kind="button", form=f"edit_form_{issue_id}", label=save)
+                result = await tab.rerun({box.id: text + " (แก้ไข)"}, click=saving.id)
+                stats.record("issue edit", result)
+                if text + " (แก้ไข)" not in tab.texts("text"):
+                    stats.fail("issue edit", "the edited issue is not in the group's list")
+            await run.pause(every - (time.monotonic() - began))
+    except Exception as error:
+        stats.fail("group", repr(error))
+    finally:
+        await tab.close()
+
+
+async def voter(target: Target, run: LoadRun, code: str, every: float) -> None:
+    stats = run.stats
+    tab = Session(target.url, query=f"join={code}", headers=laptop())
+    try:
+        stats.record("voter open", await tab.connect())
+        if not tab.find_all(kind="number_input", key_prefix="vote_"):
+            # groups land on their issue page: go to the vote page by its URL path
+            tab.page_name, tab.page_script_hash = "group_vote", ""
+            stats.record("voter open", await tab.rerun())
+        await run.ready.wait()
+        await run.pause(random.uniform(0, every))
+        down = True
+        while not run.done.is_set():
+            began = time.monotonic()
+            inputs = tab.find_all(kind="number_input", key_prefix="vote_")
+            if not inputs:
+                stats.fail("vote", "no vote input on the vote page")
+                return
+            box = next((w for w in inputs if w.proto.value > 0), inputs[0])
+            value = box.proto.value - 1 if down and box.proto.value > 0 else box.proto.value + 1
+            stats.record("vote", await tab.rerun({box.id: float(value)}))
+            down = not down
+            await run.pause(every - (time.monotonic() - began))
+    except Exception as error:
+        stats.fail("voter", repr(error))
+    finally:
+        await tab.close()
+
+
+# -- measuring ------------------------------------------------------------------------
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def report(stats: Stats) -> None:
+    print(f"{'action':<20}{'n':>7}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'errors':>8}")
+    for action in sorted(set(stats.latencies) | set(stats.errors)):
+        values = stats.latencies.get(action) or [0.0]
+        print(
+            f"{action:<20}{len(stats.latencies.get(action, [])):>7}"
+            f"{1000 * statistics.median(values):>9.0f}{1000 * _percentile(values, 0.95):>9.0f}"
+            f"{1000 * max(values):>9.0f}{stats.errors.get(action, 0):>8}"
+        )
+    print(f"errors: {sum(stats.errors.values())}")
+    for sample in stats.samples:
+        print(f"  e.g. {sample}")
+
+
+async def _open(tasks: list[asyncio.Task[None]], coroutines: list, batch: int = 25) -> None:
+    """Open tabs a batch at a time, as a room fills up, and wait until all have loaded."""
+    started = []
+    for start in range(0, len(coroutines), batch):
+        started += [asyncio.create_task(c) for c in coroutines[start : start + batch]]
+        await asyncio.sleep(0.25)
+    tasks += started
+
+
+def _opened(stats: Stats, roles: tuple[str, ...]) -> int:
+    return sum(len(stats.latencies.get(f"{r} open", [])) + stats.errors.get(r, 0) for r in roles)
+
+
+async def measure(args: argparse.Namespace, target: Target, server: psutil.Process | None) -> Stats:
+    run = LoadRun(Stats())
+    tasks: list[asyncio.Task[None]] = []
+    # Memory per tab: RSS with all dashboards open minus RSS with the first few open (after
+    # the first tabs have loaded the libraries and the sentence model), per extra tab.
+    first = min(args.dashboards, 10)
+    await _open(tasks, [dashboard(target, run) for _ in range(first)])
+    while _opened(run.stats, ("dashboard",)) < first:
+        await asyncio.sleep(0.5)
+    await asyncio.sleep(3)
+    base_rss = server.memory_info().rss if server else 0
+    await _open(tasks, [dashboard(target, run) for _ in range(args.dashboards - first)])
+    while _opened(run.stats, ("dashboard",)) < args.dashboards:
+        await asyncio.sleep(0.5)
+    if server and args.dashboards > first:
+        await asyncio.sleep(3)
+        rss = server.memory_info().rss
+        print(
+            f"server RSS: {base_rss / 2**20:.0f} MiB with {first} dashboards open, "
+            f"{rss / 2**20:.0f} MiB with {args.dashboards}: "
+            f"{(rss - base_rss) / (args.dashboards - first) / 2**20:.2f} MiB per idle tab"
+        )
+    every = args.submit_every * max(1, args.groups)  # each group's own interval
+    joins, ballots = target.join_codes, target.vote_codes
+    others = [
+        group(target, run, joins[i % len(joins)], every, offset=i * args.submit_every)
+        for i in range(args.groups)
+    ] + [voter(target, run, ballots[i % len(ballots)], args.vote_every) for i in range(args.voters)]
+    await _open(tasks, others)
+    while _opened(run.stats, ("dashboard", "group", "voter")) < len(tasks):
+        await asyncio.sleep(0.5)
+    me = psutil.Process()
+    if server:
+        server.cpu_percent()
+    client_before = sum(me.cpu_times()[:2])
+    started = time.monotonic()
+    run.ready.set()
+    await asyncio.sleep(args.duration)
+    run.done.set()
+    elapsed = time.monotonic() - started
+    if server:
+        cpu = server.cpu_percent()
+        print(
+            f"server CPU: {cpu:.0f}% of one core ({psutil.cpu_count()} cores on this machine), "
+            f"RSS {server.memory_info().rss / 2**20:.0f} MiB, over {elapsed:.0f} s"
+        )
+    client = 100 * (sum(me.cpu_times()[:2]) - client_before) / elapsed
+    print(f"load client CPU: {client:.0f}% of one core (well under 100: not the bottleneck)")
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return run.stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dashboards", type=int, default=50)
+    parser.add_argument("--groups", type=int, default=20)
+    parser.add_argument("--voters", type=int, default=0)
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds of measured load")
+    parser.add_argument(
+        "--submit-every", type=float, default=2.0, help="seconds between submissions (all groups)"
+    )
+    parser.add_argument(
+        "--vote-every", type=float, default=5.0, help="seconds between a voter's votes"
+    )
+    parser.add_argument("--url", help="an existing server or proxy (default: start one)")
+    parser.add_argument("--database-url", help="its database, to read the codes (with --url)")
+    parser.add_argument("--server-pid", type=int, help="the server process to watch (with --url)")
+    args = parser.parse_args(argv)
+
+    server: subprocess.Popen[bytes] | None = None
+    if args.url:
+        database_url = args.database_url or db.database_url()
+        url = args.url.rstrip("/")
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="rt-load-"))
+        database_url = f"sqlite:///{folder / 'load.db'}"
+        prepare_database(database_url, voters=args.voters)
+        server, url, log = start_server(database_url)
+        print(f"server: {url} (pid {server.pid}, log {log})")
+    try:
+        view, joins, ballots = codes(database_url, voters=args.voters)
+        target = Target(url, view, joins, ballots)
+        pid = server.pid if server else args.server_pid
+        watched = psutil.Process(pid) if pid else None
+        warm = asyncio.run(_warm_up(target))  # first run imports pandas, plotly, the models
+        if warm:
+            print(f"warm-up failed: {warm}")
+            return 1
+        print(
+            f"{args.dashboards} dashboards, {args.groups} groups (one submission every "
+            f"{args.submit_every:g} s between them), {args.voters} voters, {args.duration:g} s"
+        )
+        stats = asyncio.run(measure(args, target, watched))
+        report(stats)
+        return 1 if sum(stats.errors.values()) else 0
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+async def _warm_up(target: Target) -> str:
+    tab = Session(target.url, page="overview", query=f"view={target.view_code}")
+    try:
+        result = await tab.connect()
+        return "; ".join(result.exceptions + result.errors)
+    finally:
+        await tab.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

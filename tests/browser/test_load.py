@@ -1,0 +1,128 @@
+"""The load benchmark's protocol client against a real server: it must see what a browser sees.
+
+No Chromium here: `benchmarks.stclient` speaks Streamlit's websocket protocol itself. These
+tests prove that what the load benchmark measures is real work — a submitted form stores
+an issue, an edit changes it, a dashboard refresh shows the change — and that
+`benchmarks/load.py` runs end to end against a server it did not start (as behind nginx).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from sqlmodel import select
+
+from benchmarks import load
+from benchmarks.stclient import Session
+from models import dashboard, db, i18n, issues, workshops
+from models.access import Identity
+from models.issues import IssueInput
+from models.schema import Issue, Role
+
+pytestmark = pytest.mark.browser
+
+
+def _statements(server) -> list[str]:
+    with db.read(server.engine) as session:
+        return list(session.exec(select(Issue.statement).where(Issue.deleted_at.is_(None))))
+
+
+def test_client_submits_edits_and_sees_the_dashboard_follow(fresh_server) -> None:
+    workshop = workshops.get_workshop(fresh_server.engine, workshop_id=fresh_server.workshop_id)
+    group = workshops.list_groups(fresh_server.engine, fresh_server.workshop_id)[0]
+    text = "ห้องสมุดไม่มีหนังสือใหม่ <b>x</b> =1+1"
+
+    async def scenario() -> tuple[list[str], list[str], float]:
+        board = Session(fresh_server.url, page="overview", query=f"view={workshop.view_code}")
+        tab = Session(fresh_server.url, query=f"join={group.join_code}")
+        try:
+            assert (await board.connect()).ok
+            assert list(board.auto_reruns.values()) == [dashboard.REFRESH_SECONDS]
+            before = board.texts("metric")
+            assert (await tab.connect()).ok
+            statement = tab.find(key="new_statement")
+            submit = tab.find(kind="button", form="new_issue")
+            result = await tab.rerun({statement.id: text}, click=submit.id)
+            assert result.ok, result
+            assert text in tab.texts("text")  # shown literally in the group's list
+            assert i18n.t("th", "issue.saved") in tab.texts("alert")
+
+            edit = tab.find(kind="button", key_prefix="edit_")
+            issue_id = edit.id.rsplit("-edit_", 1)[1]
+            assert (await tab.rerun(click=edit.id)).ok
+            box = tab.find(key=f"edit{issue_id}_statement")
+            save = tab.find(
+                kind="button", form=f"edit_form_{issue_id}", label=i18n.t("th", "action.save")
+            )
+            assert (await tab.rerun({box.id: text + " แก้ไข"}, click=save.id)).ok
+
+            time.sleep(dashboard.MIN_REBUILD_SECONDS + dashboard.VERSION_TTL)
+            results = await board.refresh()  # what the browser does every interval
+            assert results and all(r.ok for r in results)
+            return before, board.texts("metric"), results[0].seconds
+        finally:
+            await board.close()
+            await tab.close()
+
+    before, after, _ = asyncio.run(scenario())
+    stored = _statements(fresh_server)
+    assert stored.count(text + " แก้ไข") == 1 and text not in stored
+    label = i18n.t("th", "overview.issues")
+    assert f"{label}: 16" in before
+    assert f"{label}: 17" in after
+
+
+def test_refresh_without_a_change_shows_the_same_and_a_change_shows_once_built(
+    fresh_server,
+) -> None:
+    """A refresh re-sends the dashboard (a fragment run must redraw it all); an issue added
+    by another process shows after the shared snapshot is rebuilt."""
+    workshop = workshops.get_workshop(fresh_server.engine, workshop_id=fresh_server.workshop_id)
+    label = i18n.t("th", "overview.issues")
+
+    async def scenario() -> list[list[str]]:
+        board = Session(fresh_server.url, page="overview", query=f"view={workshop.view_code}")
+        try:
+            await board.connect()
+            seen = [board.texts("metric")]
+            await board.refresh()
+            seen.append(board.texts("metric"))
+            assert len(board.find_all(kind="plotly_chart")) == len(dashboard.CHARTS)
+            group = workshops.list_groups(fresh_server.engine, workshop.id)[1]
+            domain = workshops.list_domains(fresh_server.engine, workshop.id)[0]
+            issues.add_issue(
+                fresh_server.engine,
+                identity=Identity(Role.GROUP, workshop.id, group.id),
+                data=IssueInput(domain_id=domain.id, statement="ปัญหาจากอีกเครื่อง"),
+            )
+            time.sleep(dashboard.MIN_REBUILD_SECONDS + dashboard.VERSION_TTL)
+            await board.refresh()
+            seen.append(board.texts("metric"))
+            assert len(board.find_all(kind="plotly_chart")) == len(dashboard.CHARTS)
+            return seen
+        finally:
+            await board.close()
+
+    first, same, changed = asyncio.run(scenario())
+    assert f"{label}: 16" in first and same == first
+    assert f"{label}: 17" in changed
+
+
+def test_load_benchmark_runs_against_a_running_server(fresh_server, capsys) -> None:
+    """Tiny, through --url as against the nginx pair: every action measured, no error."""
+    url = str(fresh_server.engine.url.render_as_string(hide_password=False))
+    code = load.main(
+        ["--url", fresh_server.url, "--database-url", url, "--dashboards", "3", "--groups", "2",
+         "--submit-every", "1", "--duration", "4"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    rows = {line.split()[0] + " " + line.split()[1]: line.split() for line in out.splitlines()
+            if line.startswith(("dashboard refresh", "issue submit", "issue edit"))}  # fmt: skip
+    assert set(rows) == {"dashboard refresh", "issue submit", "issue edit"}, out
+    assert all(int(row[2]) > 0 and row[-1] == "0" for row in rows.values()), out
+    assert "errors: 0" in out
+    stored = _statements(fresh_server)
+    assert sum("#1)" in s for s in stored) == 2  # each group's first submission, once
