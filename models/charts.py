@@ -14,6 +14,8 @@ FONT = dict(family="Sarabun, sans-serif", size=18, color="#111")
 BAR = "#1f4e9c"
 ACCENT = "#d9480f"
 LABEL_MAX = 40  # characters of a theme title on an axis or bubble
+GRID = dict(gridcolor="#dddddd", zerolinecolor="#888888", linecolor="#888888")
+TEMPLATE = go.layout.Template(layout=dict(xaxis=GRID, yaxis=GRID))
 
 
 def _short(text: str) -> str:
@@ -22,6 +24,9 @@ def _short(text: str) -> str:
 
 def _layout(fig: go.Figure, title: str, height: int = 420, top: int = 60) -> go.Figure:
     fig.update_layout(
+        # Plotly's default template is ~7 KB of JSON in every chart, sent to every open tab
+        # on every refresh; everything it would style is set here or is plotly.js's default.
+        template=TEMPLATE,
         title=dict(text=title, font=dict(size=24)),
         font=FONT,
         height=height,

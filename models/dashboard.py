@@ -1,15 +1,21 @@
 """The live dashboard's data: built once per change of the workshop, shared by every tab.
 
 `version()` is one indexed query (the newest audit event of the workshop: every command
-writes one), so an open dashboard asks only that while nothing changes; the figures for
-a version are built once per process and handed to every session showing it.
+writes one), shared by all tabs for half a second. `latest()` hands every tab the newest
+snapshot built in this process: when the workshop has changed, the first tab to notice
+rebuilds it while the others keep showing the previous one, so hundreds of tabs never
+build at once. The figures keep their dict form, so each tab's chart costs one JSON
+encoding rather than plotly's validation and copy.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
 
 import plotly.graph_objects as go
 from sqlalchemy import text
@@ -52,6 +58,22 @@ def version(engine: Engine, workshop_id: int, *, max_age: float = VERSION_TTL) -
 _NEWEST = text("SELECT max(id) FROM audit_event WHERE workshop_id = :workshop_id")
 
 
+REFRESH_SECONDS = 4  # an open dashboard's refresh: a change shows within this plus ~0.5 s
+MIN_REBUILD_SECONDS = 1.0  # under a stream of changes, rebuild at most this often
+
+
+class FrozenFigure(go.Figure):
+    """A figure whose dict form is computed once: `st.plotly_chart` asks each session for
+    it (a deep copy every time otherwise). Shared by every tab: never mutate one."""
+
+    def __init__(self, figure: go.Figure) -> None:
+        super().__init__(figure)
+        self._frozen = figure.to_dict()
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._frozen
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What the dashboard shows for one version of the workshop."""
@@ -60,12 +82,12 @@ class Snapshot:
     theme_count: int
     votes_cast: int
     figures: dict[str, go.Figure]
+    version: int = 0
 
 
 @functools.lru_cache(maxsize=64)
 def snapshot(engine: Engine, workshop_id: int, at_version: int, lang: str) -> Snapshot:
     """Every dashboard figure for one version (shared by all tabs: callers must not mutate)."""
-    del at_version  # part of the cache key only
     summary = stats.summary(engine, workshop_id)
     ranked = ranking.rank(engine, workshop_id)
     visible = [
@@ -78,6 +100,65 @@ def snapshot(engine: Engine, workshop_id: int, at_version: int, lang: str) -> Sn
         "participation": charts.participation(summary, lang),
         "top_themes": charts.top_themes(ranked, lang),
         "bubble": charts.impact_feasibility(ranked, lang),
-        "words": charts.frequent_words(thai.word_frequencies(visible), lang),
+        "words": charts.frequent_words(word_frequencies(visible), lang),
     }
-    return Snapshot(summary, len(ranked), sum(r.votes for r in ranked), figures)
+    frozen: dict[str, go.Figure] = {name: FrozenFigure(fig) for name, fig in figures.items()}
+    return Snapshot(summary, len(ranked), sum(r.votes for r in ranked), frozen, at_version)
+
+
+@functools.lru_cache(maxsize=50_000)
+def _chart_words(statement: str) -> tuple[str, ...]:
+    """Tokenising is most of a rebuild's cost; a statement is tokenised once per process."""
+    return tuple(w for w in thai.content_words(statement) if w not in thai.CHART_NOISE)
+
+
+def word_frequencies(texts: list[str], *, top: int = 20) -> list[tuple[str, int]]:
+    """`thai.word_frequencies`, over cached tokens (same words, same order)."""
+    counts = Counter(w for text in texts for w in _chart_words(text))
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
+
+
+@dataclass
+class _Live:
+    """The newest snapshot of one workshop in one language, and who is rebuilding it."""
+
+    shown: Snapshot | None = None
+    started: float = float("-inf")  # when the last rebuild began
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_lives: dict[tuple[int, int, str], _Live] = {}
+_lives_lock = threading.Lock()
+
+
+def _live(engine: Engine, workshop_id: int, lang: str) -> _Live:
+    key = (id(engine), workshop_id, lang)
+    with _lives_lock:
+        if key not in _lives:
+            _lives[key] = _Live()
+        return _lives[key]
+
+
+def latest(engine: Engine, workshop_id: int, lang: str) -> Snapshot:
+    """The newest snapshot for an open dashboard, without making every tab wait for a rebuild.
+
+    Only the first tab to notice a change rebuilds (at most every MIN_REBUILD_SECONDS);
+    meanwhile the others get the previous snapshot, which is one refresh behind at most.
+    """
+    live = _live(engine, workshop_id, lang)
+    current = version(engine, workshop_id)
+    shown = live.shown
+    if shown is not None and (
+        shown.version == current or time.monotonic() - live.started < MIN_REBUILD_SECONDS
+    ):
+        return shown
+    if not live.lock.acquire(blocking=shown is None):
+        return shown  # type: ignore[return-value]  # someone is rebuilding: show what we have
+    try:
+        if live.shown is not None and live.shown.version == current:
+            return live.shown  # rebuilt while this tab waited for the first build
+        live.started = time.monotonic()
+        live.shown = snapshot(engine, workshop_id, current, lang)
+        return live.shown
+    finally:
+        live.lock.release()
