@@ -32,10 +32,6 @@ PAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def _client() -> str:
-    return st.context.ip_address or "unknown"
-
-
 def _identity_from_url() -> None:
     """A new session (first visit or refresh) re-derives its role from the URL."""
     params = st.query_params
@@ -46,11 +42,11 @@ def _identity_from_url() -> None:
     engine = _ui.engine()
     try:
         if code := params.get("join"):
-            group = access.join_group(engine, code, client=_client())
+            group = access.join_group(engine, code, client=_ui.client())
             st.session_state["identity"] = Identity(Role.GROUP, group.workshop_id, group.id)
             st.session_state["url_key"] = ("join", group.join_code)
         elif code := params.get("view"):
-            workshop = access.join_viewer(engine, code, client=_client())
+            workshop = access.join_viewer(engine, code, client=_ui.client())
             st.session_state["identity"] = Identity(Role.VIEWER, workshop.id)
             st.session_state["url_key"] = ("view", workshop.view_code)
         elif token := params.get("s"):

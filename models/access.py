@@ -15,11 +15,15 @@ import hmac
 import json
 import os
 import secrets
+import sys
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from models import db
@@ -55,6 +59,23 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "organizer_join": frozenset({Role.ORGANIZER}),
     "organizer_data": frozenset({Role.ORGANIZER}),
 }
+
+
+def client_key(peer: str | None, headers: Mapping[str, str]) -> str:
+    """Who is guessing, for the throttle: the connection's address.
+
+    A peer on this host (Streamlit reports loopback as None) may be the reverse proxy in
+    front of the replicas; then every venue laptop would share one throttle and one
+    stranger's wrong codes would lock out all groups. So for a loopback peer only, take
+    the address the proxy appended last to X-Forwarded-For (nginx's
+    `$proxy_add_x_forwarded_for`), which a browser cannot forge; a remote peer's own
+    headers are never trusted.
+    """
+    if peer:
+        return peer
+    forwarded = [hop.strip() for hop in headers.get("X-Forwarded-For", "").split(",")]
+    forwarded = [hop for hop in forwarded if hop]
+    return forwarded[-1] if forwarded else "local"
 
 
 def may_open(role: Role | None, page: str) -> bool:
@@ -138,6 +159,35 @@ def ensure_credentials(engine: Engine) -> dict[str, str]:
     return generated
 
 
+def tell_operator(lines: list[str], *, stream: TextIO | None = None) -> bool:
+    """Show generated credentials to the operator's terminal, never to a log file.
+
+    `stream` (stdout by default) when it is a terminal, else the process's controlling
+    terminal (`make run > log` still shows them on screen); False when there is none
+    (a service manager): the caller says so without the values, and the operator sets
+    ORGANIZER_PASSWORD / FACILITATOR_PIN instead, which win over the generated ones.
+    """
+    stream = stream or sys.stdout
+    text = "".join(f"{line}\n" for line in lines)
+    if stream.isatty():
+        stream.write(text)
+        stream.flush()
+        return True
+    try:
+        with open("/dev/tty", "w") as tty:
+            tty.write(text)
+    except OSError:
+        return False
+    return True
+
+
+NOT_SHOWN = (
+    "Credentials were generated but not shown: no terminal to show them on. "
+    "Set ORGANIZER_PASSWORD and FACILITATOR_PIN (environment or .streamlit/secrets.toml) "
+    "and restart."
+)
+
+
 def _credential_hash(session: Session, env_name: str) -> str | None:
     configured = configured_secret(env_name)
     if configured is not None:
@@ -150,32 +200,53 @@ def _credential_hash(session: Session, env_name: str) -> str | None:
 # --- throttling -------------------------------------------------------------------------
 
 
-def _check_throttle(session: Session, key: str) -> None:
-    row = session.get(AuthThrottle, key)
-    if row and row.locked_until and row.locked_until > utcnow():
-        raise Throttled(int((row.locked_until - utcnow()).total_seconds()) + 1)
-
-
-def _record_failure(engine: Engine, key: str) -> None:
-    with db.write(engine) as session:
-        row = session.get(AuthThrottle, key) or AuthThrottle(key=key)
-        now = utcnow()
-        if row.updated_at and now - row.updated_at > FORGET_AFTER:
-            row.failures = 0
-        row.failures += 1
-        row.updated_at = now
-        if row.failures >= FREE_ATTEMPTS:
-            lock = min(MAX_LOCK_SECONDS, 30 * 2 ** (row.failures - FREE_ATTEMPTS))
-            row.locked_until = now + dt.timedelta(seconds=lock)
+def _throttle_row(session: Session, key: str) -> AuthThrottle:
+    """The client's row, locked for this transaction (FOR UPDATE on PostgreSQL; SQLite's
+    BEGIN IMMEDIATE already serialises writers), created when missing."""
+    query = select(AuthThrottle).where(AuthThrottle.key == key).with_for_update()
+    row = session.exec(query).first()
+    if row is None:
+        row = AuthThrottle(key=key)
         session.add(row)
+        session.flush()  # a concurrent first attempt fails here and is retried
+    return row
 
 
-def _guarded(engine: Engine, kind: str, client: str) -> str:
-    """The throttle key for this attempt; raises Throttled while the client is locked out."""
-    key = f"{kind}:{client}"
-    with db.read(engine) as session:
-        _check_throttle(session, key)
-    return key
+def _attempt(engine: Engine, key: str) -> bool:
+    """Count this attempt as a failure *before* checking it; raises Throttled while the
+    client is locked out. Counting first means parallel guesses (many sockets at once)
+    cannot all slip past the lock. Returns whether this attempt set the lock."""
+    for tries in range(3):
+        try:
+            with db.write(engine) as session:
+                row = _throttle_row(session, key)
+                now = utcnow()
+                if row.locked_until and row.locked_until > now:
+                    raise Throttled(int((row.locked_until - now).total_seconds()) + 1)
+                if row.updated_at and now - row.updated_at > FORGET_AFTER:
+                    row.failures = 0
+                row.failures += 1
+                row.updated_at = now
+                if row.failures >= FREE_ATTEMPTS:
+                    lock = min(MAX_LOCK_SECONDS, 30 * 2 ** (row.failures - FREE_ATTEMPTS))
+                    row.locked_until = now + dt.timedelta(seconds=lock)
+                session.add(row)
+                return row.failures >= FREE_ATTEMPTS
+        except IntegrityError:  # two first attempts inserted the row at once
+            if tries == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _succeeded(engine: Engine, key: str, *, set_lock: bool) -> None:
+    """Take back the failure `_attempt` counted: a right answer costs nothing, but it
+    does not wipe earlier failures either (or one known code would reset the count)."""
+    with db.write(engine) as session:
+        row = _throttle_row(session, key)
+        row.failures = max(0, row.failures - 1)
+        if set_lock:  # nobody got past our lock since, so it is ours to lift
+            row.locked_until = None
+        session.add(row)
 
 
 # --- logging in ---------------------------------------------------------------------------
@@ -183,7 +254,8 @@ def _guarded(engine: Engine, kind: str, client: str) -> str:
 
 def login_staff(engine: Engine, role: Role, value: str, *, client: str) -> str:
     """Check the organizer password or facilitator PIN; returns a session token."""
-    key = _guarded(engine, f"staff-{role.value}", client)
+    key = f"staff-{role.value}:{client}"
+    set_lock = _attempt(engine, key)
     env_name = STAFF_CREDENTIALS[role]
     with db.read(engine) as session:
         stored = _credential_hash(session, env_name)
@@ -193,34 +265,36 @@ def login_staff(engine: Engine, role: Role, value: str, *, client: str) -> str:
     else:
         ok = stored is not None and verify_secret(value.strip(), stored)
     if not ok:
-        _record_failure(engine, key)
         raise DomainError("error.login.wrong_secret")
+    _succeeded(engine, key, set_lock=set_lock)
     return make_token(engine, role)
 
 
 def join_group(engine: Engine, code: str, *, client: str) -> BreakoutGroup:
     """The group a join code belongs to; wrong codes are throttled per client."""
-    key = _guarded(engine, "join", client)
+    key = f"join:{client}"
+    set_lock = _attempt(engine, key)
     with db.read(engine) as session:
         group = session.exec(
             select(BreakoutGroup).where(BreakoutGroup.join_code == normalize_code(code))
         ).first()
     if group is None:
-        _record_failure(engine, key)
         raise DomainError("error.login.wrong_code")
+    _succeeded(engine, key, set_lock=set_lock)
     return group
 
 
 def join_viewer(engine: Engine, code: str, *, client: str) -> Workshop:
     """The workshop a read-only view code belongs to."""
-    key = _guarded(engine, "view", client)
+    key = f"view:{client}"
+    set_lock = _attempt(engine, key)
     with db.read(engine) as session:
         workshop = session.exec(
             select(Workshop).where(Workshop.view_code == normalize_code(code))
         ).first()
     if workshop is None:
-        _record_failure(engine, key)
         raise DomainError("error.login.wrong_code")
+    _succeeded(engine, key, set_lock=set_lock)
     return workshop
 
 

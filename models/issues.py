@@ -63,12 +63,19 @@ def _check_domain(session: Session, workshop_id: int, domain_id: int) -> None:
         raise DomainError("error.issue.domain")
 
 
+def _may_change(identity: Identity, issue: Issue) -> None:
+    """Groups change only their own issues, staff any; the read-only viewer none."""
+    if identity.role is Role.VIEWER:
+        raise Forbidden()
+    if identity.role is Role.GROUP and issue.group_id != identity.group_id:
+        raise Forbidden("error.issue.not_yours")
+
+
 def _own_issue(session: Session, identity: Identity, issue_id: int) -> tuple[Issue, Workshop]:
     issue = session.get(Issue, issue_id)
     if issue is None or issue.deleted_at is not None:
         raise NotFound("issue")
-    if identity.role is Role.GROUP and issue.group_id != identity.group_id:
-        raise Forbidden("error.issue.not_yours")
+    _may_change(identity, issue)
     workshop = session.get(Workshop, issue.workshop_id)
     assert workshop is not None
     return issue, workshop
@@ -189,8 +196,7 @@ def restore_issue(engine: Engine, *, identity: Identity, issue_id: int) -> Issue
         issue = session.get(Issue, issue_id)
         if issue is None or issue.deleted_at is None:
             raise NotFound("issue")
-        if identity.role is Role.GROUP and issue.group_id != identity.group_id:
-            raise Forbidden("error.issue.not_yours")
+        _may_change(identity, issue)
         before = {"deleted_at": issue.deleted_at.isoformat()}
         issue.deleted_at = None
         session.add(issue)

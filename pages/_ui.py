@@ -26,9 +26,14 @@ def _engine_for(url: str) -> Engine:
     engine = db.get_engine(url)
     autobackup.start_schedule(url)  # once per process: this resource is built once per URL
     embeddings.preload()  # in the background: the first stored issue need not wait for it
-    for name, value in bootstrap(engine).items():
-        # Nobody configured this credential: say it once, on the server's console.
-        print(f"{name}={value}  (generated; only its hash is stored)", flush=True)
+    if generated := bootstrap(engine):
+        # Nobody configured these: say them once, on the operator's terminal only.
+        lines = [
+            f"{name}={value}  (generated; only its hash is stored)"
+            for name, value in generated.items()
+        ]
+        if not access.tell_operator(lines):
+            print(access.NOT_SHOWN, flush=True)
     return engine
 
 
@@ -55,6 +60,12 @@ def show_error(error: DomainError) -> None:
 
 def identity() -> Identity | None:
     return st.session_state.get("identity")
+
+
+def client() -> str:
+    """The throttle's name for this browser (see models.access.client_key)."""
+    forwarded = ", ".join(st.context.headers.get_all("X-Forwarded-For"))
+    return access.client_key(st.context.ip_address, {"X-Forwarded-For": forwarded})
 
 
 def require_identity() -> Identity:

@@ -21,10 +21,6 @@ if error := st.session_state.pop("login_error", None):
     _ui.show_error(error)
 
 
-def _client() -> str:
-    return st.context.ip_address or "unknown"
-
-
 def _enter(who: Identity, url_key: tuple[str, str]) -> None:
     st.session_state["identity"] = who
     st.session_state["url_key"] = url_key
@@ -39,7 +35,7 @@ with tab_group, st.form("join_group"):
     code = st.text_input(_ui.tr("home.join_code"), key="join_code", max_chars=20)
     if st.form_submit_button(_ui.tr("home.join"), type="primary"):
         try:
-            group = access.join_group(_ui.engine(), code, client=_client())
+            group = access.join_group(_ui.engine(), code, client=_ui.client())
         except DomainError as error:
             _ui.show_error(error)
         else:
@@ -49,7 +45,7 @@ with tab_view, st.form("join_view"):
     view = st.text_input(_ui.tr("home.view_code"), key="view_code", max_chars=20)
     if st.form_submit_button(_ui.tr("home.watch")):
         try:
-            workshop = access.join_viewer(_ui.engine(), view, client=_client())
+            workshop = access.join_viewer(_ui.engine(), view, client=_ui.client())
         except DomainError as error:
             _ui.show_error(error)
         else:
@@ -66,7 +62,7 @@ with tab_staff, st.form("staff_login"):
     secret = st.text_input(_ui.tr("home.secret"), type="password", key="staff_secret")
     if st.form_submit_button(_ui.tr("home.sign_in")):
         try:
-            token = access.login_staff(_ui.engine(), role, secret, client=_client())
+            token = access.login_staff(_ui.engine(), role, secret, client=_ui.client())
         except DomainError as error:
             _ui.show_error(error)
         else:
