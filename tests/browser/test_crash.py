@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from models import db, issues, workshops
+from models import autobackup, db, issues, workshops
 from models.bootstrap import bootstrap
 from tests.browser.conftest import (
     FACILITATOR_PIN,
@@ -85,6 +85,9 @@ def _server_process(database: Path, port: int, log: Path) -> Iterator[subprocess
         "DATABASE_URL": f"sqlite:///{database}",
         "PYTHONUNBUFFERED": "1",
         "ROUNDTABLE_EMBEDDINGS": "lexical",  # the sentence model is beside the point here
+        # Scheduled backups every 1.2 s, taken while the groups write and across the crash.
+        "ROUNDTABLE_BACKUP_INTERVAL": "0.02",
+        "ROUNDTABLE_BACKUP_DIR": str(database.parent / "backups"),
     }
     env.pop("ROUNDTABLE_BASE_URL", None)
     command = [sys.executable, "-m", "streamlit", "run", "app.py"]
@@ -153,6 +156,7 @@ def test_sigkill_mid_load_loses_no_acknowledged_issue(
         # Within a moment of the last acknowledgement, with every group's submit in flight.
         os.killpg(process.pid, signal.SIGKILL)  # no shutdown, no checkpoint, no flush
         process.wait(timeout=15)
+        killed_at = time.time()
         assert process.returncode == -signal.SIGKILL
         in_flight = list(pending.values())
 
@@ -182,3 +186,12 @@ def test_sigkill_mid_load_loses_no_acknowledged_issue(
     final = _rows(database, marker)
     assert final.count(after) == 1
     assert all(final.count(statement) == 1 for statement in acknowledged)
+
+    # The server's own backup schedule ran; its newest copy (taken by the restarted
+    # process) is sound and holds every acknowledged issue.
+    copies = autobackup.list_backups(database, tmp_path / "backups")
+    assert copies, _tail(log)
+    assert all(autobackup.integrity_errors(copy) == [] for copy in copies)
+    assert copies[-1].stat().st_mtime > killed_at, "the restarted server took a backup"
+    in_copy = _rows(copies[-1], marker)
+    assert all(in_copy.count(statement) == 1 for statement in acknowledged)
