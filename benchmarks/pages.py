@@ -6,7 +6,9 @@ Seeds a SQLite file with benchmarks/seed.py (20 groups, 2,000 issues, themes, vo
 recommendations), then runs each page script with Streamlit's AppTest as the role that
 uses it, in the phase it is used in: one warm-up run, then `--runs` timed reruns of the
 same session (what a click or a fragment refresh costs). A one-line page (`st.write("x")`)
-measured in the same run is the floor: AppTest's own cost and Streamlit's per-run work.
+measured in the same run is the floor: AppTest's own cost and Streamlit's per-run work;
+a skeleton of the group page (its widgets, no data) shows what drawing that page costs.
+CPU is this process's CPU time per rerun: steadier than wall time on a shared machine.
 `--profile PAGE` prints a cProfile of that page's reruns instead.
 """
 
@@ -40,6 +42,34 @@ from models.schema import Phase, Role  # noqa: E402
 
 PAGES_DIR = ROOT / "pages"
 FLOOR = "one-line page"
+SKELETON = "group page skeleton"
+# The group page's elements without any data or database: ten issue cards (text, caption,
+# two buttons) and the entry form. What Streamlit alone needs to draw that page.
+SKELETON_PAGE = """import streamlit as st
+st.title("t")
+st.caption("c")
+left, right = st.columns([5, 6])
+with left:
+    st.subheader("s")
+    with st.form("f"):
+        st.selectbox("d", [1, 2, 3, 4], key="s")
+        for k in "abcd":
+            st.text_area(k, key=f"t{k}")
+        st.pills("p", ["a", "b", "c", "d"], selection_mode="multi", key="p")
+        st.form_submit_button("go")
+with right:
+    st.subheader("s")
+    st.radio("r", [0, 1, 2, 3, 4], horizontal=True, key="r")
+    st.pills("n", list(range(1, 11)), key="n")
+    for n in range(10):
+        with st.container(border=True, key=f"c{n}"):
+            st.text(f"x {n}")
+            st.caption("**a:** b")
+            b = st.container(horizontal=True)
+            b.button("e", key=f"e{n}")
+            b.button("d", key=f"d{n}")
+st.expander("o", key="o", on_change="rerun")
+"""
 # Each page as the role that uses it, in the phase it is used in.
 SETUPS: dict[str, tuple[Role, Phase]] = {
     "group_issues": (Role.GROUP, Phase.COLLECT),
@@ -182,11 +212,16 @@ def main() -> None:
         profile(args.profile, Path(tmp.name), wid, group_id, args.runs)
         return
 
+    skeleton_file = Path(tmp.name) / "skeleton.py"
+    skeleton_file.write_text(SKELETON_PAGE, encoding="utf-8")
+
     results: list[Measured] = []
     floor_at = measure(floor_file, None, wid)
-    for name in [FLOOR, *[p for p in args.pages.split(",") if p]]:
+    for name in [FLOOR, SKELETON, *[p for p in args.pages.split(",") if p]]:
         if name == FLOOR:
             at, role, phase = floor_at, "-", "-"
+        elif name == SKELETON:
+            at, role, phase = measure(skeleton_file, None, wid), "-", "-"
         else:
             role_, phase_ = SETUPS[name]
             phases.set_phase(engine, actor="benchmark", workshop_id=wid, phase=phase_)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from models import issues
 from models.schema import Issue
+from models.views import IssueRow
 from pages import _ui
 
 
@@ -35,18 +36,28 @@ def issue_fields(prefix: str, domain_names: dict[int, str], level_names: dict[st
     st.text_area(_ui.tr("field.fix"), key=f"{prefix}fix", height=80)
 
 
-def issue_body(issue: Issue, level_names: dict[str, str]) -> None:
+BODY_LABELS = ("field.cause", "field.impact", "field.fix", "field.affected")
+
+
+def body_labels() -> dict[str, str]:
+    """The labels `issue_body` needs, looked up once per rerun rather than once per issue."""
+    return {key: _ui.tr(key) for key in BODY_LABELS}
+
+
+def issue_body(
+    issue: Issue | IssueRow, level_names: dict[str, str], labels: dict[str, str]
+) -> None:
     """One issue as plain text, with the moderator's note if it was hidden."""
     if issue.hidden_reason is not None:
         st.warning(_ui.tr("issue.hidden", reason=_ui.md(issue.hidden_reason)), icon="🙈")
     st.text(issue.statement)
     details = [
-        f"**{_ui.tr(f'field.{name}')}:** {_ui.md(getattr(issue, name))}"
+        f"**{labels[f'field.{name}']}:** {_ui.md(getattr(issue, name))}"
         for name in ("cause", "impact", "fix")
         if getattr(issue, name)
     ]
-    levels = ", ".join(level_names[level.value] for level in issues.affected_levels(issue))
+    levels = ", ".join(level_names[level.value] for level in issues.affected_levels(issue))  # type: ignore[arg-type]
     if levels:
-        details.append(f"**{_ui.tr('field.affected')}:** {levels}")
+        details.append(f"**{labels['field.affected']}:** {levels}")
     if details:
         st.caption("  \n".join(details))

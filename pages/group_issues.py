@@ -100,9 +100,9 @@ def _undo_delete() -> None:
     issues.restore_issue(engine, identity=who, issue_id=ss.pop("undo_delete"))
 
 
-def _show_issue(issue: IssueRow) -> None:
+def _show_issue(issue: IssueRow, editing: int | None, labels: dict[str, str]) -> None:
     with st.container(border=True, key=f"issue_{issue.id}"):
-        if ss.get("editing") == issue.id:
+        if editing == issue.id:
             with st.form(f"edit_form_{issue.id}"):
                 _issue_parts.issue_fields(f"edit{issue.id}_", domain_names, level_names)
                 left, right = st.columns(2)
@@ -113,15 +113,15 @@ def _show_issue(issue: IssueRow) -> None:
                     _ui.tr("action.cancel"), on_click=ss.pop, args=("editing",)
                 )
             return
-        _issue_parts.issue_body(issue, level_names)
+        _issue_parts.issue_body(issue, level_names, labels)
         _suggest.show_similar(hints.get(issue.id, []), names)
         if open_for_entry:
             buttons = st.container(horizontal=True)  # one block, where columns made four
             buttons.button(
-                _ui.tr("action.edit"), key=f"edit_{issue.id}", on_click=_start_edit, args=(issue,)
+                labels["action.edit"], key=f"edit_{issue.id}", on_click=_start_edit, args=(issue,)
             )
             buttons.button(
-                _ui.tr("action.delete"),
+                labels["action.delete"],
                 key=f"delete_{issue.id}",
                 on_click=_delete,
                 args=(issue.id,),
@@ -189,8 +189,11 @@ with listing:
     page = min(ss.get("issue_page") or 1, pages)
     if not in_domain:
         st.caption(_ui.tr("issue.none_yet"))
+    labels = _issue_parts.body_labels() | {
+        key: _ui.tr(key) for key in ("action.edit", "action.delete")
+    }
     for issue in in_domain[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]:
-        _show_issue(issue)
+        _show_issue(issue, ss.get("editing"), labels)
 
 if others:
     box = st.expander(_ui.tr("issue.others", count=len(others)), key="others", on_change="rerun")
