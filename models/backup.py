@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -37,6 +38,7 @@ from models.schema import (
     Vote,
     Workshop,
 )
+from models.text import problem as text_problem
 from models.votes import STAFF_SCORER
 from models.workshops import SLUG
 
@@ -61,6 +63,8 @@ FORMAT = "roundtable-backup"
 FORMAT_VERSION = 1
 MAX_BACKUP_BYTES = 200 * 1024 * 1024
 MAX_GHOSTS = 100_000
+# Longer than anything a form accepts (a recommendation: 4,000), for columns with no limit.
+MAX_TEXT = 10_000
 RESTORE_ACTION = "workshop.restore"
 # Backup sections in restore order (parents first); each row belongs to the workshop.
 SECTIONS: dict[str, type[SQLModel]] = {
@@ -89,7 +93,8 @@ _RANGES = {
     ("vote", "count"): (0, 10_000),
 }
 _INT_RANGE = (-(2**31), 2**31 - 1)
-_UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _GROUP_REF = re.compile(r"group:([0-9]{1,12})")
 _ROW_KEY = re.compile(r"([a-z_]{1,40}):([0-9]{1,12})")
 
@@ -298,6 +303,9 @@ def _parse_document(data: bytes) -> dict[str, Any]:
         )
     except (ValueError, RecursionError) as error:
         raise DomainError("error.restore.not_json") from error
+    if _has_surrogate(document):
+        # JSON may spell half a UTF-16 pair (\ud800); no database can store one.
+        raise DomainError("error.restore.encoding")
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise DomainError("error.restore.format")
     version = document.get("version")
@@ -308,6 +316,22 @@ def _parse_document(data: bytes) -> dict[str, Any]:
         odd = sorted(set(document) ^ expected)
         raise _structure(", ".join(odd))
     return document
+
+
+def _has_surrogate(document: Any) -> bool:
+    """Whether any key or string anywhere in the parsed document holds a lone surrogate."""
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _impl(column: Column[Any]) -> TypeEngine[Any]:
@@ -328,8 +352,10 @@ def _value(column: Column[Any], value: Any, where: str) -> Any:
         elif isinstance(kind, Integer):
             ok = _is_int(value) and _INT_RANGE[0] <= value <= _INT_RANGE[1]
         elif isinstance(kind, String):
-            ok = isinstance(value, str) and not _UNSAFE_TEXT.search(value)
-            ok = ok and (kind.length is None or len(value) <= kind.length)
+            # The forms' rules, so a hand-edited backup cannot store what typing cannot.
+            value = unicodedata.normalize("NFC", value)
+            ok = not _UNSAFE_TEXT.search(value) and text_problem(value) is None
+            ok = ok and len(value) <= (kind.length or MAX_TEXT)
         elif isinstance(kind, DateTime):
             parsed = dt.datetime.fromisoformat(value)
             ok = parsed.tzinfo is not None

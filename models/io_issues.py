@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,13 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 _FIELD_COLUMN = {"statement": "text", "cause": "cause", "impact": "impact", "fix": "fix"}
 _LIST_SEPARATOR = re.compile(r"[,;]")
 _THAI_FALLBACK = "cp874"  # Windows Thai (a superset of TIS-620), what Thai Excel saves as CSV
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text" is UTF-16 with a BOM
+# Limits on one import: a whole national event (245 offices × a few issues) fits easily,
+# and a mistaken or hostile file is refused before it costs the server its memory.
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+MAX_IMPORT_ROWS = 5000
+# An .xlsx is a zip: what it unpacks to, as its directory declares (and zipfile enforces).
+MAX_XLSX_UNPACKED = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -108,14 +116,34 @@ def _key(value: object) -> str:
 
 
 def _decode(data: bytes) -> str:
+    """UTF-8 (BOM or not), UTF-16 with a BOM, else Windows Thai; binary is refused."""
+    encodings = ["utf-16"] if data.startswith(_UTF16_BOMS) else ["utf-8-sig", _THAI_FALLBACK]
+    for encoding in encodings:
+        try:
+            decoded = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        # No text file holds NUL: this is binary, or UTF-16 that lost its BOM.
+        if "\x00" not in decoded:
+            return decoded
+    raise DomainError("error.import.encoding")
+
+
+def _separator(decoded: str) -> str:
+    """A comma, unless the header is tab-separated (Excel's "Unicode Text" export)."""
+    header = decoded.split("\n", 1)[0]
+    return "\t" if "\t" in header and "," not in header else ","
+
+
+def _check_xlsx(data: bytes) -> None:
+    """Refuse a workbook that would unpack to more than MAX_XLSX_UNPACKED (a zip bomb)."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode(_THAI_FALLBACK)
-    except UnicodeDecodeError as error:
-        raise DomainError("error.import.file", detail=str(error)) from error
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        return  # not a zip at all: openpyxl reports that in its own words
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise DomainError("error.import.too_large", max=MAX_XLSX_UNPACKED // (1024 * 1024))
 
 
 def read_table(data: bytes, filename: str) -> pd.DataFrame:
@@ -125,21 +153,32 @@ def read_table(data: bytes, filename: str) -> pd.DataFrame:
     `validate_import` skips them.
     """
     suffix = Path(filename).suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise DomainError("error.import.format")
+    if len(data) > MAX_IMPORT_BYTES:
+        raise DomainError("error.import.too_large", max=MAX_IMPORT_BYTES // (1024 * 1024))
     options = {"dtype": str, "keep_default_na": False}
     try:
         if suffix == ".csv":
-            df = pd.read_csv(io.StringIO(_decode(data)), **options)
-        elif suffix == ".xlsx":
-            df = pd.read_excel(io.BytesIO(data), engine="openpyxl", **options)
+            decoded = _decode(data)
+            df = pd.read_csv(io.StringIO(decoded), sep=_separator(decoded), **options)
         else:
-            raise DomainError("error.import.format")
+            _check_xlsx(data)
+            df = pd.read_excel(io.BytesIO(data), engine="openpyxl", **options)
     except DomainError:
         raise
     except pd.errors.EmptyDataError as error:
         raise DomainError("error.import.empty") from error
     except Exception as error:  # pandas and openpyxl raise many kinds for a broken file
-        raise DomainError("error.import.file", detail=str(error) or type(error).__name__) from error
+        detail = text.printable(str(error) or type(error).__name__, 200)
+        raise DomainError("error.import.file", detail=detail) from error
+    if not isinstance(df.index, pd.RangeIndex):
+        # pandas reads a first row longer than the header as row labels, shifting every
+        # cell one column over: refuse it rather than import the shifted cells.
+        raise DomainError("error.import.extra_cells", row=2)
     df.columns = [_key(column) for column in df.columns]
+    if len(df) > MAX_IMPORT_ROWS:
+        raise DomainError("error.import.too_many_rows", count=len(df), max=MAX_IMPORT_ROWS)
     if not any(_nonblank(row) for row in df.itertuples(index=False)):
         raise DomainError("error.import.empty")
     return df
@@ -238,13 +277,17 @@ def _parse_row(
     if not group_name:
         errors.append(("group", DomainError("error.text.required", field="group")))
     elif group_id is None:
-        errors.append(("group", DomainError("error.import.group", value=group_name)))
+        errors.append(
+            ("group", DomainError("error.import.group", value=text.printable(group_name)))
+        )
     domain_name = _key(cells["domain"])
     domain_id = lookup.domain(domain_name)
     if not domain_name:
         errors.append(("domain", DomainError("error.text.required", field="domain")))
     elif domain_id is None:
-        errors.append(("domain", DomainError("error.import.domain", value=domain_name)))
+        errors.append(
+            ("domain", DomainError("error.import.domain", value=text.printable(domain_name)))
+        )
     try:
         # The entry form's own validation, so imported text obeys exactly the same rules.
         fields = validate(
@@ -276,6 +319,7 @@ def parse_rows(
     lookup = _Lookup.of(groups, domains)
     parsed: list[ParsedRow] = []
     errors: list[RowError] = []
+    first_row: dict[tuple[object, ...], int] = {}  # a row's content → where it first appeared
     for position, record in enumerate(df.to_dict("records")):
         if not _nonblank(record.values()):
             continue
@@ -283,7 +327,12 @@ def parse_rows(
         cells = {ours: _cell(record[header]) for ours, header in columns.items()}
         ok, problems = _parse_row(row, cells, lookup)
         if ok is not None:
-            parsed.append(ok)
+            # A row pasted twice is a slip, not two issues: name it rather than store it twice.
+            same = first_row.setdefault((ok.group_id, *ok.fields.__dict__.values()), row)
+            if same != row:
+                problems = [("text", DomainError("error.import.duplicate_row", row=same))]
+            else:
+                parsed.append(ok)
         errors.extend(RowError(row, columns[ours], error) for ours, error in problems)
     return parsed, errors
 

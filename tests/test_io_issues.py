@@ -110,7 +110,7 @@ def test_xlsx_written_with_openpyxl(ws: tuple[Engine, Workshop]) -> None:
         (b"group,domain,text\n", "a.txt", "error.import.format"),
         (b"group,domain,text\n", "a.xls", "error.import.format"),
         (b"not a zip file", "a.xlsx", "error.import.file"),
-        (b"\xff\xfe\xfd", "a.csv", "error.import.file"),  # neither UTF-8 nor Windows Thai
+        (b"\xff\xfe\xfd", "a.csv", "error.import.encoding"),  # neither UTF-8 nor Windows Thai
         (b"", "a.csv", "error.import.empty"),
         (b"group,domain,text\n", "a.csv", "error.import.empty"),
         (b"group,domain,text\n,,\n , ,\n", "a.csv", "error.import.empty"),
