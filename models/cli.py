@@ -16,6 +16,7 @@ import click
 from sqlalchemy.engine import Engine
 
 from models import (
+    access,
     autobackup,
     backup,
     bootstrap,
@@ -130,6 +131,13 @@ def serve(ctx: click.Context, port: int, no_demo: bool) -> None:
     lang = _lang(ctx)
     engine = _engine()
     generated = bootstrap.bootstrap(engine, with_demo=not no_demo)
+    if generated and not sys.stdout.isatty():
+        # Output going to a file (`make run > log`): the credentials go to the terminal
+        # or nowhere, never into the log (see models.access.tell_operator).
+        lines = [t(lang, "cli.credentials"), *(f"  {k}={v}" for k, v in generated.items())]
+        if not access.tell_operator(lines):
+            click.echo(access.NOT_SHOWN)
+        generated = {}
     for line in startup_report(
         engine, base=links.base_url(port=port), lang=lang, generated=generated
     ):

@@ -542,3 +542,65 @@ def test_staff_workshop_picker_offers_only_real_workshops(app_db) -> None:
     assert not at.exception
     assert at.session_state["workshop_id"] == ws.id
     assert at.sidebar.selectbox(key="workshop_id").options == [f"{ws.title} ({ws.slug})"]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve_once(tmp_path: Path, log: Path) -> None:
+    """`roundtable serve` as a service starts it: output to a file, no terminal; stopped
+    once it answers."""
+    import os
+    import time
+    import urllib.request
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in access.STAFF_CREDENTIALS.values()}
+    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}", "PYTHONUNBUFFERED": "1"}
+    with log.open("a") as out:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).with_name("roundtable")), "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # no controlling terminal
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health") as r:
+                    if r.read() == b"ok":
+                        return
+            except OSError:
+                time.sleep(0.3)
+        pytest.fail(f"roundtable serve did not start:\n{log.read_text()}")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_serve_writes_no_credential_to_its_log(tmp_path: Path) -> None:
+    """First start generates both credentials: the log says so without them. The second
+    start generates nothing and says nothing about credentials."""
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    _serve_once(tmp_path, first)
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'served.db'}")
+    with db.read(engine) as session:
+        names = {row.name for row in session.exec(select(AppSecret))}
+    engine.dispose()
+    assert set(access.STAFF_CREDENTIALS.values()) <= names  # they were generated
+    text = first.read_text()
+    assert "http://" in text  # the links are printed: this is the serve's output
+    assert access.NOT_SHOWN in text
+    assert not any(f"{name}=" in text for name in access.STAFF_CREDENTIALS.values())
+    _serve_once(tmp_path, second)
+    assert "ORGANIZER_PASSWORD" not in second.read_text()
+    assert "http://" in second.read_text()
