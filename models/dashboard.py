@@ -60,6 +60,8 @@ _NEWEST = text("SELECT max(id) FROM audit_event WHERE workshop_id = :workshop_id
 
 REFRESH_SECONDS = 4  # an open dashboard's refresh: a change shows within this plus ~0.5 s
 MIN_REBUILD_SECONDS = 1.0  # under a stream of changes, rebuild at most this often
+REBUILD_SHARE = 0.2  # ...and spend at most this share of the time rebuilding (big workshops)
+MAX_REBUILD_PAUSE = 5.0  # but never show a change later than this (plus one refresh)
 
 
 class FrozenFigure(go.Figure):
@@ -124,6 +126,7 @@ class _Live:
 
     shown: Snapshot | None = None
     started: float = float("-inf")  # when the last rebuild began
+    cost: float = 0.0  # how long it took, in seconds
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -142,15 +145,15 @@ def _live(engine: Engine, workshop_id: int, lang: str) -> _Live:
 def latest(engine: Engine, workshop_id: int, lang: str) -> Snapshot:
     """The newest snapshot for an open dashboard, without making every tab wait for a rebuild.
 
-    Only the first tab to notice a change rebuilds (at most every MIN_REBUILD_SECONDS);
-    meanwhile the others get the previous snapshot, which is one refresh behind at most.
+    Only the first tab to notice a change rebuilds, at most every MIN_REBUILD_SECONDS (or
+    less often if rebuilding would take more than REBUILD_SHARE of the time); meanwhile
+    the others get the previous snapshot.
     """
     live = _live(engine, workshop_id, lang)
     current = version(engine, workshop_id)
     shown = live.shown
-    if shown is not None and (
-        shown.version == current or time.monotonic() - live.started < MIN_REBUILD_SECONDS
-    ):
+    pause = min(MAX_REBUILD_PAUSE, max(MIN_REBUILD_SECONDS, live.cost / REBUILD_SHARE))
+    if shown is not None and (shown.version == current or time.monotonic() - live.started < pause):
         return shown
     if not live.lock.acquire(blocking=shown is None):
         return shown  # type: ignore[return-value]  # someone is rebuilding: show what we have
@@ -159,6 +162,7 @@ def latest(engine: Engine, workshop_id: int, lang: str) -> Snapshot:
             return live.shown  # rebuilt while this tab waited for the first build
         live.started = time.monotonic()
         live.shown = snapshot(engine, workshop_id, current, lang)
+        live.cost = time.monotonic() - live.started
         return live.shown
     finally:
         live.lock.release()
