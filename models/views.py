@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from models import db, suggest, themes, undo, workshops
+from models import db, ranking, suggest, themes, undo, workshops
 from models.schema import AuditEvent, BreakoutGroup, Domain, Issue
 
 # The columns a page shows or compares; the ORM is skipped (plain rows are ~20× faster).
@@ -201,3 +201,10 @@ def next_undo(engine: Engine, workshop_id: int, at_version: Version) -> AuditEve
     """`undo.next_undo` for one version (it reads every undoable event's JSON)."""
     del at_version
     return undo.next_undo(engine, workshop_id)
+
+
+@functools.lru_cache(maxsize=8)
+def ranked(engine: Engine, workshop_id: int, at_version: Version) -> list[ranking.RankedTheme]:
+    """`ranking.rank` for one version (it reads the whole board: every issue)."""
+    del at_version
+    return ranking.rank(engine, workshop_id)

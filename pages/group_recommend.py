@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from models import i18n, phases, ranking, recommendations, workshops
+from models import i18n, phases, recommendations, views, workshops
 from models.errors import DomainError
 from models.recommendations import RecommendationInput
 from models.schema import Recommendation, RecommendationStatus
@@ -19,7 +19,8 @@ who = _ui.guard("group_recommend")
 engine = _ui.engine()
 workshop = _ui.workshop()
 group = workshops.get_group(engine, who.group_id)  # type: ignore[arg-type]
-titles = {r.theme.id: f"{r.rank}. {r.theme.title}" for r in ranking.rank(engine, workshop.id)}  # type: ignore[arg-type]
+ranked = views.ranked(engine, workshop.id, views.version(engine, workshop.id))  # type: ignore[arg-type]
+titles = {r.theme.id: f"{r.rank}. {r.theme.title}" for r in ranked}
 level_names = i18n.choices(_ui.lang(), "level")
 priority_names = {int(k): v for k, v in i18n.choices(_ui.lang(), "recommend.priority").items()}
 status_names = i18n.choices(_ui.lang(), "recommend.status")

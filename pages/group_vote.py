@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from models import phases, themes, votes, workshops
+from models import phases, views, votes, workshops
 from models.errors import DomainError
 from models.themes import ThemeView
 from pages import _ui
@@ -13,7 +13,7 @@ who = _ui.guard("group_vote")
 engine = _ui.engine()
 workshop = _ui.workshop()
 group = workshops.get_group(engine, who.group_id)  # type: ignore[arg-type]
-board = themes.board(engine, workshop.id)  # type: ignore[arg-type]
+board = views.board(engine, workshop.id, views.version(engine, workshop.id))  # type: ignore[arg-type]
 open_for_votes = phases.allows(workshop.phase, "vote")
 open_for_scores = workshop.groups_score and phases.allows(workshop.phase, "score")
 scorer = votes.scorer_for(who)

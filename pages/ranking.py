@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from models import phases, ranking, votes
+from models import phases, views, votes
 from models.access import Identity
 from models.errors import DomainError
 from models.ranking import RankedTheme
@@ -101,7 +101,7 @@ def _scoring_form(ranked: list[RankedTheme]) -> None:
 st.title(_ui.tr("ranking.title"))
 _ui.workshop_caption(workshop)
 
-ranked = ranking.rank(engine, workshop.id)  # type: ignore[arg-type]
+ranked = views.ranked(engine, workshop.id, views.version(engine, workshop.id))  # type: ignore[arg-type]
 if not ranked:
     st.info(_ui.tr("ranking.none"))
     st.stop()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models import issues, phases, themes, views, workshops
+from models import issues, phases, themes, views, votes, workshops
 from models.access import Identity
 from models.schema import Phase, Role
 from tests import factories
@@ -93,3 +93,26 @@ def test_staff_identity_has_no_group_view_rows_of_deleted_issues(engine) -> None
     issues.delete_issue(engine, identity=Identity(Role.FACILITATOR), issue_id=gone.id)
     rows = views.issue_rows(engine, workshop.id, views.version(engine, workshop.id))
     assert [r.id for r in rows] == [kept.id]
+
+
+def test_ranked_follows_votes(engine) -> None:
+    workshop = factories.make_workshop(engine, groups=2)
+    a = factories.add_issue(engine, workshop, group=0, statement="ก")
+    b = factories.add_issue(engine, workshop, group=1, statement="ข")
+    phases.set_phase(engine, actor="organizer", workshop_id=workshop.id, phase=Phase.GROUP)
+    first, second = (
+        themes.create_theme(engine, actor="f", workshop_id=workshop.id, title=t, issue_ids=[i.id])
+        for t, i in (("ก", a), ("ข", b))
+    )
+    phases.set_phase(engine, actor="organizer", workshop_id=workshop.id, phase=Phase.VOTE)
+
+    def order() -> list[tuple[str, int]]:
+        found = views.ranked(engine, workshop.id, views.version(engine, workshop.id))
+        return [(r.theme.title, r.votes) for r in found]
+
+    assert order() == [("ก", 0), ("ข", 0)]
+    votes.cast_votes(
+        engine, identity=factories.group_identity(engine, workshop, 0), theme_id=second.id, count=2
+    )
+    assert order() == [("ข", 2), ("ก", 0)]
+    assert first.id != second.id
