@@ -24,7 +24,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models import db, issues, workshops  # noqa: E402
+from models import dashboard, db, issues, workshops  # noqa: E402
 from models.access import Identity  # noqa: E402
 from models.bootstrap import bootstrap  # noqa: E402
 from models.issues import IssueInput  # noqa: E402
@@ -93,10 +93,11 @@ def main() -> None:
             after = proc.cpu_times()
             elapsed = time.monotonic() - started
             cpu = (after.user + after.system) - (before.user + before.system)
-            print(f"tabs: {args.tabs}, idle for {elapsed:.0f} s, fragment interval 3 s")
+            every = dashboard.REFRESH_SECONDS
+            print(f"tabs: {args.tabs}, idle for {elapsed:.0f} s, refresh every {every:g} s")
             print(f"server CPU while idle: {100 * cpu / elapsed:.1f}% of one core")
             print(f"server CPU per tab: {1000 * cpu / elapsed / args.tabs:.2f} ms/s")
-            print(f"server CPU per check: {1000 * cpu / (elapsed / 3 * args.tabs):.2f} ms")
+            print(f"server CPU per refresh: {1000 * cpu / (elapsed / every * args.tabs):.2f} ms")
             print(f"server memory: {rss / 2**20:.0f} MiB")
 
             group = workshops.list_groups(engine, workshop.id)[5]

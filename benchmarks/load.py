@@ -164,6 +164,7 @@ class LoadRun:
     """What every tab watches: when the measured load starts and when it ends."""
 
     stats: Stats
+    refresh_every: float | None = None  # None: the interval the server asks for
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -182,7 +183,7 @@ async def dashboard(target: Target, run: LoadRun) -> None:
             stats.fail("dashboard open", "no auto-rerun fragment on the dashboard")
             return
         await run.ready.wait()
-        interval = min(tab.auto_reruns.values())
+        interval = run.refresh_every or min(tab.auto_reruns.values())
         await run.pause(random.uniform(0, interval))  # tabs were opened at random times
         while not run.done.is_set():
             began = time.monotonic()
@@ -294,12 +295,16 @@ async def _open(tasks: list[asyncio.Task[None]], coroutines: list, batch: int = 
     tasks += started
 
 
+def _cores() -> int:
+    return psutil.cpu_count() or 1
+
+
 def _opened(stats: Stats, roles: tuple[str, ...]) -> int:
     return sum(len(stats.latencies.get(f"{r} open", [])) + stats.errors.get(r, 0) for r in roles)
 
 
 async def measure(args: argparse.Namespace, target: Target, server: psutil.Process | None) -> Stats:
-    run = LoadRun(Stats())
+    run = LoadRun(Stats(), args.refresh_every)
     tasks: list[asyncio.Task[None]] = []
     # Memory per tab: RSS with all dashboards open minus RSS with the first few open (after
     # the first tabs have loaded the libraries and the sentence model), per extra tab.
@@ -307,7 +312,8 @@ async def measure(args: argparse.Namespace, target: Target, server: psutil.Proce
     await _open(tasks, [dashboard(target, run) for _ in range(first)])
     while _opened(run.stats, ("dashboard",)) < first:
         await asyncio.sleep(0.5)
-    await asyncio.sleep(3)
+    if server:
+        await asyncio.sleep(3)  # let the first tabs' start-up work settle
     base_rss = server.memory_info().rss if server else 0
     await _open(tasks, [dashboard(target, run) for _ in range(args.dashboards - first)])
     while _opened(run.stats, ("dashboard",)) < args.dashboards:
@@ -330,18 +336,21 @@ async def measure(args: argparse.Namespace, target: Target, server: psutil.Proce
     while _opened(run.stats, ("dashboard", "group", "voter")) < len(tasks):
         await asyncio.sleep(0.5)
     me = psutil.Process()
-    if server:
-        server.cpu_percent()
+    server_before = sum(server.cpu_times()[:2]) if server else 0.0
     client_before = sum(me.cpu_times()[:2])
+    print(f"machine load before: {os.getloadavg()[0]:.1f} (1-minute average, {_cores()} cores)")
     started = time.monotonic()
     run.ready.set()
     await asyncio.sleep(args.duration)
     run.done.set()
     elapsed = time.monotonic() - started
+    print(f"machine load after: {os.getloadavg()[0]:.1f} (above the cores: figures are noisy)")
     if server:
-        cpu = server.cpu_percent()
+        cpu = sum(server.cpu_times()[:2]) - server_before
+        runs = sum(len(v) for k, v in run.stats.latencies.items() if "open" not in k)
         print(
-            f"server CPU: {cpu:.0f}% of one core ({psutil.cpu_count()} cores on this machine), "
+            f"server CPU: {100 * cpu / elapsed:.0f}% of one core ({_cores()} cores), "
+            f"{1000 * cpu / max(1, runs):.1f} ms per measured action, "
             f"RSS {server.memory_info().rss / 2**20:.0f} MiB, over {elapsed:.0f} s"
         )
     client = 100 * (sum(me.cpu_times()[:2]) - client_before) / elapsed
@@ -361,6 +370,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--vote-every", type=float, default=5.0, help="seconds between a voter's votes"
+    )
+    parser.add_argument(
+        "--refresh-every",
+        type=float,
+        help="seconds between a dashboard's refreshes (default: what the app asks for)",
     )
     parser.add_argument("--url", help="an existing server or proxy (default: start one)")
     parser.add_argument("--database-url", help="its database, to read the codes (with --url)")
