@@ -10,6 +10,7 @@ TEST_DATABASE_URL is unset.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import os
@@ -34,10 +35,11 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from models import db, issues, workshops
+from models import access, dashboard, db, issues, workshops
 from models.bootstrap import bootstrap
+from models.schema import Role
 from tests.browser.conftest import FACILITATOR_PIN, ORGANIZER_PASSWORD, ROOT, _healthy, _tail
-from tests.browser.test_group_flow import open_app, sign_in, wait_idle
+from tests.browser.test_group_flow import open_app, wait_idle
 from tests.browser.test_plenary_flow import ISSUES_LABEL, METRIC_READS, RECORD_SUBMIT, metric
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -45,6 +47,7 @@ SCRIPT = ROOT / "deploy" / "replicas.py"
 NEW_GROUP = "เขตตรวจราชการที่ 6"
 PROPAGATION_LIMIT = 5.0  # seconds, issue #6: entered on one replica, shown by the other
 STARTUP_TIMEOUT = 120.0
+COLD_START_MS = 90_000  # a replica's first visitor waits for pandas, plotly, the models
 # One line of nginx's access log (see deploy/nginx.conf.template's log_format).
 ACCESS = re.compile(
     r'"(?P<method>\S+) (?P<path>\S+)[^"]*" (?P<status>\d+) \d+ '
@@ -65,8 +68,6 @@ class Pair:
     view_code: str
     join_codes: dict[str, str]
     run_dir: Path
-    facilitator_pin: str = FACILITATOR_PIN
-    organizer_password: str = ORGANIZER_PASSWORD
 
 
 def _schema_url(schema: str) -> str:
@@ -76,7 +77,7 @@ def _schema_url(schema: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def fresh_schema() -> Iterator[str]:
     """A PostgreSQL schema of our own, dropped afterwards; yields its URL."""
     assert PG_URL
@@ -110,17 +111,23 @@ def _free_ports(count: int) -> int:
     raise RuntimeError("no run of free ports")
 
 
-@pytest.fixture(scope="module")
-def pair(fresh_schema: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+@pytest.fixture
+def pair(fresh_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pair]:
     """`deploy/replicas.py` on a fresh schema: nginx on one port, two replicas behind it."""
     nginx = os.environ.get("NGINX") or shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
         pytest.fail("nginx is not installed: `apt-get install nginx` (CI's .ci/run does)")
-    run_dir = tmp_path_factory.mktemp("replicas")
+    run_dir = tmp_path
     port = _free_ports(3)
     env = {**os.environ, "DATABASE_URL": fresh_schema, "PYTHONUNBUFFERED": "1"}
-    env |= {"ORGANIZER_PASSWORD": ORGANIZER_PASSWORD, "FACILITATOR_PIN": FACILITATOR_PIN}
+    staff = {"ORGANIZER_PASSWORD": ORGANIZER_PASSWORD, "FACILITATOR_PIN": FACILITATOR_PIN}
+    env |= staff
+    for name, value in staff.items():  # tokens made here must match the replicas' keys
+        monkeypatch.setenv(name, value)
     env["ROUNDTABLE_BASE_URL"] = f"http://127.0.0.1:{port}"
+    # No sentence model loading in the background of each replica's first session: it is
+    # seconds of CPU that has nothing to do with replication and would skew the timing.
+    env["ROUNDTABLE_EMBEDDINGS"] = "lexical"
     log = run_dir / "replicas.out"
     command = [sys.executable, str(SCRIPT), "--port", str(port), "--host", "127.0.0.1"]
     command += ["--run-dir", str(run_dir)]
@@ -167,7 +174,15 @@ def _access_log(pair: Pair) -> list[re.Match[str]]:
 
 
 @pytest.mark.browser
-def test_issue_entered_on_one_replica_reaches_dashboard_on_the_other(
+def test_two_replicas_on_one_database_behind_nginx(
+    pair: Pair, new_page: Callable[[str], Page]
+) -> None:
+    """One test, so that pytest-xdist never starts the pair twice (once per worker)."""
+    issue_entered_on_one_replica_reaches_dashboard_on_the_other(pair, new_page)
+    through_nginx_a_session_stays_on_one_replica(pair, new_page("organizer"))
+
+
+def issue_entered_on_one_replica_reaches_dashboard_on_the_other(
     pair: Pair, new_page: Callable[[str], Page]
 ) -> None:
     a, b = pair.replicas
@@ -175,20 +190,28 @@ def test_issue_entered_on_one_replica_reaches_dashboard_on_the_other(
     before = len(issues.workshop_issues(pair.engine, pair.workshop_id))
 
     # The projector's dashboard pinned to replica B, the group's laptop to replica A.
-    viewer = new_page("viewer")
-    open_app(viewer, f"{b}/?view={pair.view_code}")
+    # Both open at once: each replica's first visitor waits for its imports, in parallel.
+    viewer, group = new_page("viewer"), new_page("group")
+    viewer.goto(f"{b}/?view={pair.view_code}")
+    group.goto(f"{a}/?join={pair.join_codes[NEW_GROUP]}")
+    for opened in (viewer, group):
+        wait_idle(opened, timeout=COLD_START_MS)
+        expect(opened.locator("[data-testid='stException']")).to_have_count(0)
     expect(metric(viewer, ISSUES_LABEL)).to_have_text(str(before))
-    group = new_page("group")
-    open_app(group, f"{a}/?join={pair.join_codes[NEW_GROUP]}")
     expect(group.locator("h1", has_text=NEW_GROUP)).to_be_visible()
     assert urls_served_by(viewer, b) and urls_served_by(group, a)
+
+    # The projector has been open a while before a group submits: a cold replica's first
+    # (costly) dashboard build defers the next one by up to MAX_REBUILD_PAUSE seconds.
+    viewer.wait_for_timeout(dashboard.MAX_REBUILD_PAUSE * 1000)
 
     statement = f"ห้องเรียนไม่พอ สองเครื่อง-{uuid.uuid4().hex[:8]}"
     group.locator(".st-key-new_statement textarea").fill(statement)
     group.evaluate(RECORD_SUBMIT)
     group.get_by_role("button", name="บันทึกประเด็นปัญหา").click()
 
-    # Both times are Date.now() of one browser on one machine: no round trip counted.
+    # The dashboard's time is the browser's Date.now(), polled in the page (no Playwright
+    # round trip counted); the issue's is when replica A stored it. One machine, one clock.
     try:
         shown = viewer.wait_for_function(
             METRIC_READS, arg=[ISSUES_LABEL, str(before + 1)], polling=50, timeout=15_000
@@ -196,14 +219,20 @@ def test_issue_entered_on_one_replica_reaches_dashboard_on_the_other(
     except Exception as error:
         now = metric(viewer, ISSUES_LABEL).all_inner_texts()
         pytest.fail(f"replica B's dashboard still shows {now} 15 s after the submit: {error}")
-    delay = (shown - group.evaluate("window.__submittedAt")) / 1000
-    print(f"replica A submit -> replica B dashboard: {delay:.2f} s")
-    assert delay < PROPAGATION_LIMIT, f"took {delay:.2f} s (limit {PROPAGATION_LIMIT} s)"
-
     wait_idle(group)
     expect(group.locator("[data-testid='stText']", has_text=statement)).to_have_count(1)
-    stored = [i.statement for i in issues.workshop_issues(pair.engine, pair.workshop_id)]
-    assert stored.count(statement) == 1
+    stored = issues.workshop_issues(pair.engine, pair.workshop_id)
+    assert [i.statement for i in stored].count(statement) == 1
+    created = next(i.created_at for i in stored if i.statement == statement)
+    created = created if created.tzinfo else created.replace(tzinfo=dt.UTC)
+    delay = shown / 1000 - created.timestamp()
+    clicked = (shown - group.evaluate("window.__submittedAt")) / 1000
+    print(
+        f"replica A stored -> replica B dashboard: {delay:.2f} s ({clicked:.2f} s from the click)"
+    )
+    # Measured from the write, not the click: how long the group's own submit takes under
+    # load is the load benchmark's figure; this is how long the other replica lags.
+    assert 0 < delay < PROPAGATION_LIMIT, f"took {delay:.2f} s (limit {PROPAGATION_LIMIT} s)"
 
 
 def urls_served_by(page: Page, replica: str) -> bool:
@@ -211,12 +240,13 @@ def urls_served_by(page: Page, replica: str) -> bool:
     return page.url.startswith(f"{replica}/") and page.evaluate("location.origin") == replica
 
 
-@pytest.mark.browser
-def test_through_nginx_a_session_stays_on_one_replica(page: Page, pair: Pair) -> None:
+def through_nginx_a_session_stays_on_one_replica(pair: Pair, page: Page) -> None:
     # The organizer works through nginx; every download lives in one replica's memory.
-    sign_in(page, pair, "organizer")
-    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name="นำเข้า/ส่งออกข้อมูล").click()
-    wait_idle(page)
+    # Signed in as a refreshed staff tab is: by the signed token in its URL (the sign-in
+    # form itself is covered by test_group_flow).
+    token = access.make_token(pair.engine, Role.ORGANIZER)
+    open_app(page, f"{pair.url}/organizer_data?s={token}")
+    expect(page.locator(".st-key-export_csv button")).to_be_visible()
     files: dict[str, bytes] = {}
     for fmt in ("csv", "zip", "json", "csv"):
         with page.expect_download(timeout=30_000) as info:
