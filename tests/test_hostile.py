@@ -59,6 +59,28 @@ def _cases() -> list[Case]:
 
 CASES = _cases()
 STORED = [c for c in CASES if c.expect == "store"]
+# The worst of the corpus, for the slower runs through pages (every case goes through
+# every command in the models tests): one of each refusal, and the text most likely to
+# be interpreted on its way to the screen.
+WORST = {
+    "empty",
+    "zero-width only",
+    "NUL inside",
+    "ANSI colour escape",
+    "right-to-left override",
+    "Zalgo",
+    "Thai tone mark typed ten times",
+    "exactly the limit in Thai",
+    "ZWJ family sequence",
+    "script tag",
+    "img onerror",
+    "Markdown image",
+    "Markdown structure",
+    "LaTeX",
+    "Streamlit directives",
+    "formula HYPERLINK",
+    "SQL drop table",
+}
 IMPORTS = json.loads((HOSTILE / "imports.json").read_text("utf-8"))["files"]
 RESTORES = json.loads((HOSTILE / "restore.json").read_text("utf-8"))["cases"]
 
@@ -83,6 +105,7 @@ def test_the_corpus_is_large_and_varied() -> None:
     assert len(CASES) >= 40
     assert len(STORED) >= 20 and len(CASES) - len(STORED) >= 15
     assert len(IMPORTS) >= 30 and len(RESTORES) >= 30
+    assert WORST.issubset(c.name for c in CASES)
     assert sorted(IMPORTS) == sorted(p.name for p in (HOSTILE / "imports").iterdir())
     keys = {c.expect for c in CASES} | {f["error"] for f in IMPORTS.values() if "error" in f}
     keys |= {c["expect"] for c in RESTORES} - {"restored"}
@@ -408,7 +431,7 @@ def test_cli_import_refuses_every_bad_file_with_a_message(cli_db) -> None:
 
 
 def test_cli_suggest_themes_on_hostile_text(tmp_path: Path) -> None:
-    rows = [c.stored for c in STORED if "\n" not in c.stored] * 2
+    rows = [c.stored for c in STORED if "\n" not in c.stored]
     source = tmp_path / "in.csv"
     source.write_bytes(pd.DataFrame({"text": rows}).to_csv(index=False).encode("utf-8-sig"))
     result = _cli("--lang", "en", "suggest-themes", str(source), "-o", str(tmp_path / "out.csv"))
@@ -516,33 +539,23 @@ def _page(name: str, identity: Identity) -> AppTest:
     return at.run()
 
 
-_MARKDOWN_ELEMENTS = (
-    "markdown",
-    "caption",
-    "title",
-    "header",
-    "subheader",
-    "error",
-    "warning",
-    "info",
-    "success",
-    "expander",
-    "tabs",
-)
+_MARKDOWN_ELEMENTS = ("markdown", "caption", "title", "header", "subheader", "error", "warning")
+_MARKDOWN_ELEMENTS += ("info", "success")
+_MARKDOWN_LABELS = ("expander", "tabs", "button", "text_input", "text_area", "selectbox")
 
 
 def _markdown_values(at: AppTest) -> list[str]:
-    values = []
-    for kind in _MARKDOWN_ELEMENTS:
-        for element in at.get(kind):
-            proto = element.proto
-            values.append(str(getattr(proto, "body", "") or getattr(proto, "label", "")))
+    """Everything on the page that Streamlit renders as Markdown."""
+    values = [str(e.value) for kind in _MARKDOWN_ELEMENTS for e in getattr(at, kind)]
+    values += [str(e.label) for kind in _MARKDOWN_LABELS for e in getattr(at, kind)]
+    assert values  # (a page always has some: this checks the lookup itself)
     return values
 
 
 def _no_markup_leaks(at: AppTest, shown: list[str]) -> None:
     """No user text reaches a Markdown element unescaped (it would be interpreted)."""
-    risky = [s for s in shown if text.escape_markdown(s) != s and len(s) > 3]
+    # Defined here, not by escape_markdown: the test must not trust what it checks.
+    risky = [s for s in shown if len(s) > 3 and set(s) & set("\\`*_[]()#+-.!|<>~:$=&@")]
     for value in _markdown_values(at):
         leaked = [s for s in risky if s in value]
         assert not leaked, (value[:80], leaked[:3])
@@ -577,7 +590,7 @@ def test_group_form_refuses_or_stores_and_keeps_serving(cli_db) -> None:
     at = _page("group_issues", who)
     # The box takes at most MAX_STATEMENT characters, and the browser's protocol (UTF-8)
     # cannot carry a lone surrogate: those two reach only the commands (tested above).
-    picks = [c for c in CASES if len(c.value) <= issues.MAX_STATEMENT and _sendable(c.value)]
+    picks = [c for c in CASES if c.name in WORST]
     for case in picks:
         before = snapshot(engine)
         at.text_area(key="new_statement").input(case.value)
@@ -610,7 +623,8 @@ def _sendable(value: str) -> bool:
 
 def test_staff_pages_render_hostile_titles_and_texts(cli_db) -> None:
     engine, ws = cli_db
-    shown = [c.stored for c in STORED if "\n" not in c.stored and len(c.stored) <= 300]
+    one_line = [c for c in STORED if "\n" not in c.stored and len(c.stored) <= themes.MAX_TITLE]
+    shown = [c.stored for c in one_line if c.name in WORST]
     group = workshops.list_groups(engine, ws.id)[0]
     domain = workshops.list_domains(engine, ws.id)[0]
     who = Identity(Role.GROUP, ws.id, group.id)
@@ -649,7 +663,10 @@ def test_organizer_import_and_restore_pages_refuse_with_messages(cli_db) -> None
     engine, ws = cli_db
     before = snapshot(engine)
     at = _page("organizer_data", Identity(Role.ORGANIZER))
-    for name, expected in IMPORTS.items():
+    # One file per outcome (the CLI and models tests take them all).
+    firsts = {json.dumps(e, sort_keys=True): name for name, e in reversed(IMPORTS.items())}
+    for name in sorted(firsts.values()):
+        expected = IMPORTS[name]
         if name in ("no_extension", "old_excel.xls"):
             continue  # the uploader itself takes only .csv and .xlsx
         at = _upload(at, "import_file", name, (HOSTILE / "imports" / name).read_bytes())
@@ -664,7 +681,8 @@ def test_organizer_import_and_restore_pages_refuse_with_messages(cli_db) -> None
         assert snapshot(engine) == before or "imported" in expected, name
         before = snapshot(engine)
     base = backup.backup_json(engine, ws.id)
-    for case in RESTORES[:12] + [c for c in RESTORES if c["expect"] == "error.restore.encoding"]:
+    kinds = {c["expect"]: c for c in reversed(RESTORES) if c["expect"] != "restored"}
+    for case in kinds.values():
         at = _upload(at, "restore_file", "backup.json", _mutate(base, case))
         at.button(key="restore_go").click().run()
         assert not at.exception, case["name"]
@@ -675,7 +693,7 @@ def test_organizer_import_and_restore_pages_refuse_with_messages(cli_db) -> None
 def test_organizer_forms_refuse_or_store(cli_db) -> None:
     engine, ws = cli_db
     at = _page("organizer_groups", Identity(Role.ORGANIZER))
-    for case in [c for c in CASES if len(c.value) <= 200 and _sendable(c.value)]:
+    for case in [c for c in CASES if c.name in WORST and len(c.value) <= 200]:
         before = snapshot(engine)
         at.text_input(key="add_group_name").input(case.value)
         at.button(key=f"FormSubmitter:add_group-{i18n.t('th', 'action.add')}").click().run()
