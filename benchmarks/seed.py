@@ -209,16 +209,13 @@ def seed_workshop(
     for issue, key in zip(board.ungrouped, truth, strict=True):  # both in import order
         if rng.random() < grouped_share:
             by_theme.setdefault(key, []).append(issue.id)  # type: ignore[arg-type]
-    theme_ids = [
-        themes.create_theme(
-            engine,
-            actor=ACTOR,
-            workshop_id=wid,
-            title=THEME_TITLES.get(key, key),
-            issue_ids=ids,
-        ).id
-        for key, ids in sorted(by_theme.items())
-    ]
+    theme_ids: list[int] = []
+    for key, ids in sorted(by_theme.items()):
+        theme = themes.create_theme(
+            engine, actor=ACTOR, workshop_id=wid, title=THEME_TITLES.get(key, key), issue_ids=ids
+        )
+        assert theme.id is not None
+        theme_ids.append(theme.id)
 
     # Votes: each group spends its whole budget (2 + 2 + 1) on three themes.
     phases.set_phase(engine, actor=ACTOR, workshop_id=wid, phase=Phase.VOTE)
@@ -232,7 +229,7 @@ def seed_workshop(
         votes.set_score(
             engine,
             identity=staff,
-            theme_id=theme_id,  # type: ignore[arg-type]
+            theme_id=theme_id,
             impact=rng.randint(1, 5),
             feasibility=rng.randint(1, 5),
         )
@@ -244,7 +241,7 @@ def seed_workshop(
             recommendations.add_recommendation(
                 engine,
                 identity=staff,
-                theme_id=theme_id,  # type: ignore[arg-type]
+                theme_id=theme_id,
                 data=recommendations.RecommendationInput(
                     level=level, text=text, owner=owner, timeframe=timeframe
                 ),
@@ -254,7 +251,7 @@ def seed_workshop(
         recommendations.add_recommendation(
             engine,
             identity=Identity(Role.GROUP, wid, group_id),
-            theme_id=rng.choice(theme_ids),  # type: ignore[arg-type]
+            theme_id=rng.choice(theme_ids),
             data=recommendations.RecommendationInput(
                 level=level, text=f"{text} (ข้อเสนอจากกลุ่ม)", owner=owner, timeframe=timeframe
             ),
