@@ -17,10 +17,10 @@ import os
 import secrets
 import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +29,8 @@ from sqlmodel import Session, select
 from models import db
 from models.errors import DomainError, Throttled
 from models.schema import AppSecret, AuthThrottle, BreakoutGroup, Role, Workshop, utcnow
+
+T = TypeVar("T")
 
 # No 0/O, 1/I/L: codes are read aloud and typed from a projector.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -212,10 +214,12 @@ def _throttle_row(session: Session, key: str) -> AuthThrottle:
     return row
 
 
-def _attempt(engine: Engine, key: str) -> bool:
-    """Count this attempt as a failure *before* checking it; raises Throttled while the
-    client is locked out. Counting first means parallel guesses (many sockets at once)
-    cannot all slip past the lock. Returns whether this attempt set the lock."""
+def _throttled(engine: Engine, key: str, check: Callable[[Session], T]) -> T:
+    """Run `check` (which raises DomainError for a wrong answer) under the client's
+    throttle row, locked for the whole attempt: a client's attempts take turns, so
+    parallel guesses (many sockets at once) cannot all slip past the lock, while right
+    answers, even many at once from one address, never count against it. Raises
+    Throttled while the client is locked out, even for the right answer."""
     for tries in range(3):
         try:
             with db.write(engine) as session:
@@ -223,7 +227,11 @@ def _attempt(engine: Engine, key: str) -> bool:
                 now = utcnow()
                 if row.locked_until and row.locked_until > now:
                     raise Throttled(int((row.locked_until - now).total_seconds()) + 1)
-                if row.updated_at and now - row.updated_at > FORGET_AFTER:
+                try:
+                    return check(session)
+                except DomainError as error:
+                    wrong = error
+                if now - row.updated_at > FORGET_AFTER:
                     row.failures = 0
                 row.failures += 1
                 row.updated_at = now
@@ -231,22 +239,11 @@ def _attempt(engine: Engine, key: str) -> bool:
                     lock = min(MAX_LOCK_SECONDS, 30 * 2 ** (row.failures - FREE_ATTEMPTS))
                     row.locked_until = now + dt.timedelta(seconds=lock)
                 session.add(row)
-                return row.failures >= FREE_ATTEMPTS
-        except IntegrityError:  # two first attempts inserted the row at once
+            raise wrong  # after the commit: the failure stays counted
+        except IntegrityError:  # two first attempts inserted the row at once: retry
             if tries == 2:
                 raise
     raise AssertionError("unreachable")
-
-
-def _succeeded(engine: Engine, key: str, *, set_lock: bool) -> None:
-    """Take back the failure `_attempt` counted: a right answer costs nothing, but it
-    does not wipe earlier failures either (or one known code would reset the count)."""
-    with db.write(engine) as session:
-        row = _throttle_row(session, key)
-        row.failures = max(0, row.failures - 1)
-        if set_lock:  # nobody got past our lock since, so it is ours to lift
-            row.locked_until = None
-        session.add(row)
 
 
 # --- logging in ---------------------------------------------------------------------------
@@ -254,48 +251,44 @@ def _succeeded(engine: Engine, key: str, *, set_lock: bool) -> None:
 
 def login_staff(engine: Engine, role: Role, value: str, *, client: str) -> str:
     """Check the organizer password or facilitator PIN; returns a session token."""
-    key = f"staff-{role.value}:{client}"
-    set_lock = _attempt(engine, key)
     env_name = STAFF_CREDENTIALS[role]
-    with db.read(engine) as session:
-        stored = _credential_hash(session, env_name)
-    configured = configured_secret(env_name)
-    if configured is not None:
-        ok = hmac.compare_digest(value.strip().encode(), configured.encode())
-    else:
-        ok = stored is not None and verify_secret(value.strip(), stored)
-    if not ok:
-        raise DomainError("error.login.wrong_secret")
-    _succeeded(engine, key, set_lock=set_lock)
+
+    def check(session: Session) -> None:
+        configured = configured_secret(env_name)
+        if configured is not None:
+            ok = hmac.compare_digest(value.strip().encode(), configured.encode())
+        else:
+            stored = _credential_hash(session, env_name)
+            ok = stored is not None and verify_secret(value.strip(), stored)
+        if not ok:
+            raise DomainError("error.login.wrong_secret")
+
+    _throttled(engine, f"staff-{role.value}:{client}", check)
     return make_token(engine, role)
 
 
 def join_group(engine: Engine, code: str, *, client: str) -> BreakoutGroup:
     """The group a join code belongs to; wrong codes are throttled per client."""
-    key = f"join:{client}"
-    set_lock = _attempt(engine, key)
-    with db.read(engine) as session:
-        group = session.exec(
-            select(BreakoutGroup).where(BreakoutGroup.join_code == normalize_code(code))
-        ).first()
-    if group is None:
-        raise DomainError("error.login.wrong_code")
-    _succeeded(engine, key, set_lock=set_lock)
-    return group
+
+    def check(session: Session) -> BreakoutGroup:
+        query = select(BreakoutGroup).where(BreakoutGroup.join_code == normalize_code(code))
+        if (group := session.exec(query).first()) is None:
+            raise DomainError("error.login.wrong_code")
+        return group
+
+    return _throttled(engine, f"join:{client}", check)
 
 
 def join_viewer(engine: Engine, code: str, *, client: str) -> Workshop:
     """The workshop a read-only view code belongs to."""
-    key = f"view:{client}"
-    set_lock = _attempt(engine, key)
-    with db.read(engine) as session:
-        workshop = session.exec(
-            select(Workshop).where(Workshop.view_code == normalize_code(code))
-        ).first()
-    if workshop is None:
-        raise DomainError("error.login.wrong_code")
-    _succeeded(engine, key, set_lock=set_lock)
-    return workshop
+
+    def check(session: Session) -> Workshop:
+        query = select(Workshop).where(Workshop.view_code == normalize_code(code))
+        if (workshop := session.exec(query).first()) is None:
+            raise DomainError("error.login.wrong_code")
+        return workshop
+
+    return _throttled(engine, f"view:{client}", check)
 
 
 # --- tokens -------------------------------------------------------------------------------
