@@ -4,8 +4,8 @@
 writes one), shared by all tabs for half a second. `latest()` hands every tab the newest
 snapshot built in this process: when the workshop has changed, the first tab to notice
 rebuilds it while the others keep showing the previous one, so hundreds of tabs never
-build at once. The figures keep their dict form, so each tab's chart costs one JSON
-encoding rather than plotly's validation and copy.
+build at once. Charts are plain plotly specs (see models/charts.py) handed to every tab
+as is, so a tab's chart costs one JSON encoding rather than plotly's validation and copy.
 """
 
 from __future__ import annotations
@@ -65,12 +65,13 @@ MAX_REBUILD_PAUSE = 5.0  # but never show a change later than this (plus one ref
 
 
 class FrozenFigure(go.Figure):
-    """A figure whose dict form is computed once: `st.plotly_chart` asks each session for
-    it (a deep copy every time otherwise). Shared by every tab: never mutate one."""
+    """A chart's ready plotly spec in the type `st.plotly_chart` takes without validating it
+    again: it asks each session for `to_dict()`, which hands out the one shared spec.
+    The figure itself stays empty (cheap); never mutate the spec."""
 
-    def __init__(self, figure: go.Figure) -> None:
-        super().__init__(figure)
-        self._frozen = figure.to_dict()
+    def __init__(self, spec: charts.Spec) -> None:
+        super().__init__()
+        self._frozen = spec
 
     def to_dict(self) -> dict[str, Any]:
         return self._frozen
@@ -95,16 +96,16 @@ def snapshot(engine: Engine, workshop_id: int, at_version: int, lang: str) -> Sn
     visible = [
         i.statement for i in issues.workshop_issues(engine, workshop_id) if i.hidden_reason is None
     ]
-    figures = {
-        "by_domain": charts.issues_by_domain(summary, lang),
-        "by_group": charts.issues_by_group(summary, lang),
-        "heatmap": charts.group_domain_heatmap(summary, lang),
-        "participation": charts.participation(summary, lang),
-        "top_themes": charts.top_themes(ranked, lang),
-        "bubble": charts.impact_feasibility(ranked, lang),
-        "words": charts.frequent_words(word_frequencies(visible), lang),
+    specs = {
+        "by_domain": charts.issues_by_domain_spec(summary, lang),
+        "by_group": charts.issues_by_group_spec(summary, lang),
+        "heatmap": charts.group_domain_heatmap_spec(summary, lang),
+        "participation": charts.participation_spec(summary, lang),
+        "top_themes": charts.top_themes_spec(ranked, lang),
+        "bubble": charts.impact_feasibility_spec(ranked, lang),
+        "words": charts.frequent_words_spec(word_frequencies(visible), lang),
     }
-    frozen: dict[str, go.Figure] = {name: FrozenFigure(fig) for name, fig in figures.items()}
+    frozen: dict[str, go.Figure] = {name: FrozenFigure(spec) for name, spec in specs.items()}
     return Snapshot(summary, len(ranked), sum(r.votes for r in ranked), frozen, at_version)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import dashboard, db, phases, thai, themes, votes, workshops
+from models import charts, dashboard, db, phases, thai, themes, votes, workshops
 from models.access import Identity
 from models.bootstrap import bootstrap
 from models.schema import Phase, Role
@@ -46,13 +48,25 @@ def test_snapshot_is_shared_per_version_and_correct(engine) -> None:
     assert dashboard.snapshot(engine, workshop.id, version, "th") is snap  # built once
     assert (snap.summary.issue_count, snap.theme_count, snap.votes_cast) == (3, 1, 3)
     assert set(snap.figures) == set(dashboard.CHARTS)
-    heat = snap.figures["heatmap"].data[0]
-    assert [list(row) for row in heat.z] == [[1, 0], [1, 1], [0, 0]]
-    assert list(snap.figures["participation"].data[0].text) == ["2/3", "1/3"]
-    assert list(snap.figures["top_themes"].data[0].x) == [3]
-    words = dict(zip(snap.figures["words"].data[0].y, snap.figures["words"].data[0].x, strict=True))
+    trace = {name: figure.to_dict()["data"][0] for name, figure in snap.figures.items()}
+    assert trace["heatmap"]["z"] == [[1, 0], [1, 1], [0, 0]]
+    assert trace["participation"]["text"] == ["2/3", "1/3"]
+    assert trace["top_themes"]["x"] == [3]
+    words = dict(zip(trace["words"]["y"], trace["words"]["x"], strict=True))
     assert words["ครู"] == 2 and words["โรงเรียน"] == 2
     assert "การ" not in words and "ใน" not in words
+
+
+def test_chart_specs_are_valid_plotly(engine) -> None:
+    """The dashboard hands its specs to plotly.js unvalidated: plotly must accept each one."""
+    workshop = make_workshop(engine, groups=3)
+    add_issue(engine, workshop, group=0, statement="ครูขาดแคลน", domain=0)
+    snap = dashboard.snapshot(engine, workshop.id, dashboard.version(engine, workshop.id), "en")
+    for name, figure in snap.figures.items():
+        spec = figure.to_dict()
+        checked = go.Figure(spec)  # raises on a property plotly does not know
+        assert checked.data and spec["layout"]["template"] == charts.TEMPLATE, name
+        assert len(json.dumps(spec, ensure_ascii=False)) < 4000, name  # no default template
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 from sqlmodel import select
@@ -19,7 +22,15 @@ from benchmarks.stclient import Session
 from models import dashboard, db, i18n, workshops
 from models.schema import Issue
 
+T = TypeVar("T")
 pytestmark = pytest.mark.browser
+
+
+def _in_thread(function: Callable[..., T], *args: Any) -> T:
+    """Run in a thread of its own: Playwright's sync API (other tests in this worker)
+    keeps an event loop running in the main thread, where asyncio.run() refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(function, *args).result()
 
 
 def _statements(server) -> list[str]:
@@ -68,7 +79,7 @@ def test_client_submits_edits_and_sees_the_dashboard_follow(fresh_server) -> Non
             await board.close()
             await tab.close()
 
-    before, after, _ = asyncio.run(scenario())
+    before, after, _ = _in_thread(asyncio.run, scenario())
     stored = _statements(fresh_server)
     assert stored.count(text + " แก้ไข") == 1 and text not in stored
     label = i18n.t("th", "overview.issues")
@@ -79,7 +90,8 @@ def test_client_submits_edits_and_sees_the_dashboard_follow(fresh_server) -> Non
 def test_load_benchmark_runs_against_a_running_server(fresh_server, capsys) -> None:
     """Tiny, through --url as against the nginx pair: every action measured, no error."""
     url = str(fresh_server.engine.url.render_as_string(hide_password=False))
-    code = load.main(
+    code = _in_thread(
+        load.main,
         ["--url", fresh_server.url, "--database-url", url, "--dashboards", "3", "--groups", "2",
          "--submit-every", "1", "--duration", "4"]
     )  # fmt: skip
