@@ -431,10 +431,11 @@ def test_cli_import_refuses_every_bad_file_with_a_message(cli_db) -> None:
 
 
 def test_cli_suggest_themes_on_hostile_text(tmp_path: Path) -> None:
-    rows = [c.stored for c in STORED if "\n" not in c.stored]
+    rows = [c.stored for c in STORED if "\n" not in c.stored and c.name in WORST]
     source = tmp_path / "in.csv"
     source.write_bytes(pd.DataFrame({"text": rows}).to_csv(index=False).encode("utf-8-sig"))
-    result = _cli("--lang", "en", "suggest-themes", str(source), "-o", str(tmp_path / "out.csv"))
+    out_path = str(tmp_path / "out.csv")
+    result = _cli("--lang", "en", "suggest-themes", str(source), "-o", out_path, "--themes", "3")
     assert result.exit_code == 0, result.output
     out = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
     assert list(out["text"]) == rows  # read back literally
