@@ -19,6 +19,8 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 MAX_MARKS = 4
 _MARKS = frozenset({"Mn", "Me"})
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=&@])")
+# Markup anywhere in a line; `# + - . =` only count at a line's start.
+_MD_INLINE = re.compile(r"([\\`*_{}\[\]()!|<>~:$&@])")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Invisible characters that str.strip() keeps: zero-width space/joiners, word joiner, BOM.
 _INVISIBLE_EDGE = "\u200b\u200c\u200d\u2060\ufeff"
@@ -103,6 +105,12 @@ def escape_markdown(text: str) -> str:
     Body text is shown with `st.text`; this is for the few places that only take Markdown.
     """
     return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+
+
+def escape_inline(text: str) -> str:
+    """escape_markdown for text quoted inside a sentence (a name in an error message):
+    only what is markup anywhere in a line, so a quoted `cluster-2561` reads as typed."""
+    return _MD_INLINE.sub(r"\\\1", text).replace("\n", " ")
 
 
 def neutralize_formula(value: object) -> object:

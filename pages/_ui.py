@@ -18,7 +18,7 @@ from models.bootstrap import bootstrap
 from models.db import Engine
 from models.errors import DomainError
 from models.schema import Role, Workshop
-from models.text import escape_markdown
+from models.text import escape_inline, escape_markdown
 
 
 @st.cache_resource(show_spinner=False)
@@ -55,7 +55,12 @@ def md(text: str) -> str:
 
 
 def show_error(error: DomainError) -> None:
-    st.error(i18n.error_message(lang(), error), icon="⚠️")
+    # Values quote user text (a duplicate name, a file's cell): plain text, like all of it.
+    values = {
+        k: escape_inline(v) if isinstance(v, str) and k not in ("field", "phase") else v
+        for k, v in error.values.items()
+    }
+    st.error(i18n.error_message(lang(), DomainError(error.key, **values)), icon="⚠️")
 
 
 def identity() -> Identity | None:

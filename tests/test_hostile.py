@@ -691,6 +691,18 @@ def test_organizer_import_and_restore_pages_refuse_with_messages(cli_db) -> None
     assert snapshot(engine) == before
 
 
+def test_error_messages_quote_user_text_literally(cli_db) -> None:
+    engine, ws = cli_db
+    name = "**ตัวหนา** <img src=x onerror=alert(1)> [x](javascript:alert(1))"
+    workshops.add_group(engine, actor="t", workshop_id=ws.id, name=name)
+    at = _page("organizer_groups", Identity(Role.ORGANIZER))
+    at.text_input(key="add_group_name").input(name)
+    at.button(key=f"FormSubmitter:add_group-{i18n.t('th', 'action.add')}").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and text.escape_inline(name) in at.error[0].value
+    _no_markup_leaks(at, [name])
+
+
 def test_organizer_forms_refuse_or_store(cli_db) -> None:
     engine, ws = cli_db
     at = _page("organizer_groups", Identity(Role.ORGANIZER))
