@@ -4,6 +4,12 @@ Every command runs inside `write(engine)`: one transaction, taken with
 `BEGIN IMMEDIATE` on SQLite so read-modify-write commands cannot lose updates
 (see shared/NOTES.md). Queries use `read(engine)`, a deferred transaction that
 never blocks writers under WAL.
+
+SQLite takes one writer at a time, and a writer that finds the lock taken polls for it
+with growing sleeps (its busy handler): under a burst of submissions from one server
+process, some waited seconds while others went first. Writers of one process therefore
+queue on a lock in Python before `BEGIN IMMEDIATE` and are woken the moment it is free;
+the busy timeout is left for writers in other processes (the CLI, a second server).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -90,12 +97,35 @@ def get_engine(url: str | None = None) -> Engine:
     return engine
 
 
+_writer_locks: dict[str, threading.RLock] = {}
+_writer_locks_guard = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> threading.RLock:
+    """The in-process queue for one SQLite database (shared by engines on the same file)."""
+    key = str(engine.url)
+    if key in ("sqlite://", "sqlite:///:memory:"):
+        key = f"{key}#{id(engine)}"
+    with _writer_locks_guard:
+        return _writer_locks.setdefault(key, threading.RLock())
+
+
 @contextmanager
 def write(engine: Engine) -> Iterator[Session]:
     """One command's transaction: commits on success, rolls back on any error."""
+    if engine.dialect.name != "sqlite":
+        with _transaction(engine) as session:
+            yield session
+        return
+    with _writer_lock(engine), _transaction(engine, begin="IMMEDIATE") as session:
+        yield session
+
+
+@contextmanager
+def _transaction(engine: Engine, begin: str = "") -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
-        if engine.dialect.name == "sqlite":
-            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        if begin:
+            session.connection(execution_options={"sqlite_begin": begin})
         try:
             yield session
             session.commit()
