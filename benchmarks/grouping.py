@@ -31,25 +31,12 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.seed import VARIANTS  # noqa: E402  (endings that vary the 2,000 statements)
 from models import db, embeddings, io_issues, issues, suggest, workshops  # noqa: E402
 from models.access import Identity  # noqa: E402
 from models.schema import Phase, Role  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
-VARIANTS = [
-    "",
-    "ในพื้นที่ของเรา",
-    "โดยเฉพาะโรงเรียนในชนบท",
-    "เป็นปัญหามาหลายปีแล้ว",
-    "ส่งผลต่อคุณภาพการศึกษา",
-    "ทั้งระดับประถมและมัธยม",
-    "ตามที่หลายกลุ่มพบ",
-    "ยังไม่มีใครแก้",
-    "ต้องการการสนับสนุนจากส่วนกลาง",
-    "ในเขตตรวจราชการนี้",
-    "ซึ่งกระทบนักเรียนโดยตรง",
-    "และผู้บริหารแก้เองไม่ได้",
-]
 
 
 def load_eval() -> tuple[list[str], list[str], list[str]]:
