@@ -122,22 +122,19 @@ def test_group_adds_issue_and_keeps_role_after_refresh(page: Page, server: Any) 
     assert stored[0].cause == "อัตรากำลังครูไม่ครบตามเกณฑ์"
 
 
-@pytest.mark.parametrize("with_join", [True, False], ids=["with-join", "without-join"])
-def test_group_cannot_open_staff_pages_by_url(page: Page, server: Any, with_join: bool) -> None:
+def test_group_cannot_open_staff_pages_by_url(page: Page, server: Any) -> None:
+    """A group typing a staff page's address gets its own page. (A visitor without a code
+    gets the join form: tests/browser/test_security_flow.py.)"""
     code = server.join_codes[GROUP]
     open_app(page, f"{server.url}/?join={code}")
     expect(heading(page, GROUP)).to_be_visible()
     for name, selector in STAFF_ONLY.items():
-        url = f"{server.url}/{name}" + (f"?join={code}" if with_join else "")
-        open_app(page, url)
-        if with_join:  # the group's own page instead of the staff page
-            expect(heading(page, GROUP)).to_be_visible()
-        else:  # a new session without a code is a visitor: the join form
-            expect(page.locator(".st-key-join_code input")).to_be_visible()
+        open_app(page, f"{server.url}/{name}?join={code}")
+        expect(heading(page, GROUP)).to_be_visible()  # the group's own page instead
         expect(page.locator(selector), f"{name} reachable").to_have_count(0)
         for title in ("ดำเนินการประชุม", "แก้ไขข้อมูลการประชุม", "กลุ่มย่อยและด้าน", "ภาพรวม"):
             expect(page.locator("h1", has_text=title), f"{name}: {title}").to_have_count(0)
-        expect(page.locator(".st-key-staff_secret")).to_have_count(0 if with_join else 1)
+        expect(page.locator(".st-key-staff_secret")).to_have_count(0)
 
 
 def test_wrong_join_code_is_refused(page: Page, server: Any) -> None:
