@@ -111,7 +111,8 @@ def group_domain_heatmap_spec(summary: Summary, lang: str) -> Spec:
         "z": z,
         "x": [summary.domain_label(d, lang) for d in summary.domains],
         "y": [str(name) for name in counts.index],
-        "colorscale": "Blues",
+        # Light for none, dark for many (plotly's named "Blues" runs the other way).
+        "colorscale": [[0.0, "#f4f8fc"], [1.0, "#0b3d91"]],
         "text": z,
         "texttemplate": "%{text}",
         "showscale": False,
@@ -121,9 +122,9 @@ def group_domain_heatmap_spec(summary: Summary, lang: str) -> Spec:
     return _spec(
         [heat],
         i18n.t(lang, "dashboard.heatmap"),
-        height=max(420, 30 * len(counts) + 160),
-        top=110,
-        xaxis={"side": "top", "tickangle": 0},
+        height=max(420, 30 * len(counts) + 200),
+        top=150,  # room for the title above the slanted domain names
+        xaxis={"side": "top", "tickangle": -30},  # four Thai domain names overlap when level
         yaxis={"autorange": "reversed"},
     )
 
