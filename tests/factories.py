@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
 
 from models import demo, issues, workshops
 from models.access import Identity
 from models.schema import Issue, Phase, Role, Workshop
+
+PAGES = Path(__file__).resolve().parent.parent / "pages"
 
 DOMAINS = [("วิชาการ", "Academic"), ("งบประมาณ", "Budget")]
 
@@ -51,3 +55,12 @@ def add_issue(
 
 def demo_workshop(engine: Engine) -> Workshop:
     return demo.load_demo(engine)
+
+
+def run_page(name: str, identity: Identity, **state: object) -> AppTest:
+    """Run one page file as `identity` (and any other session state), as its first rerun."""
+    at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=30)
+    at.session_state["identity"] = identity
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from models import issues, phases, themes, workshops
 from models.access import Identity
 from models.schema import Phase, Role
-
-PAGES = Path(__file__).resolve().parent.parent / "pages"
+from tests.factories import run_page
 
 
 @pytest.fixture
@@ -19,15 +15,9 @@ def demo(demo_db):
     return demo_db
 
 
-def _page(name: str, identity: Identity) -> AppTest:
-    at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=30)
-    at.session_state["identity"] = identity
-    return at.run()
-
-
 def test_phase_change_with_countdown_is_logged_and_undone(demo) -> None:
     engine, workshop = demo
-    at = _page("facilitate", Identity(Role.FACILITATOR))
+    at = run_page("facilitate", Identity(Role.FACILITATOR))
     assert not at.exception
     at.radio(key="phase_select").set_value(Phase.GROUP)
     at.number_input(key="phase_minutes").set_value(15)
@@ -49,14 +39,14 @@ def test_reveal_lets_groups_see_each_other(demo) -> None:
     groups = workshops.list_groups(engine, workshop.id)
     region1 = Identity(Role.GROUP, workshop.id, groups[0].id)
     assert issues.visible_to_group(engine, region1) == []
-    group_page = _page("group_issues", region1)
+    group_page = run_page("group_issues", region1)
     assert not [e for e in group_page.expander if "กลุ่มอื่น" in e.label]
-    at = _page("facilitate", Identity(Role.FACILITATOR))
+    at = run_page("facilitate", Identity(Role.FACILITATOR))
     at.button(key="reveal_toggle").click().run()
     assert workshops.get_workshop(engine, workshop_id=workshop.id).revealed
     others = issues.visible_to_group(engine, region1)
     assert len(others) == 15 and all(i.group_id != groups[0].id for i in others)
-    group_page = _page("group_issues", region1)
+    group_page = run_page("group_issues", region1)
     assert [e.label for e in group_page.expander if "กลุ่มอื่น" in e.label] == ["ประเด็นของกลุ่มอื่น (15)"]
 
 
@@ -71,7 +61,7 @@ def test_group_sees_why_its_issue_was_hidden(demo) -> None:
         issue_ids=[issue.id],
         reason="**นอกประเด็น**",
     )
-    at = _page("group_issues", Identity(Role.GROUP, workshop.id, group.id))
+    at = run_page("group_issues", Identity(Role.GROUP, workshop.id, group.id))
     assert not at.exception
     assert at.warning[0].value == r"ผู้ดำเนินการซ่อนประเด็นนี้ เหตุผล: \*\*นอกประเด็น\*\*"
     phases.set_reveal(engine, actor="facilitator", workshop_id=workshop.id, revealed=True)
@@ -96,6 +86,6 @@ def test_countdown_is_shown_to_groups(demo) -> None:
         deadline=utcnow() + dt.timedelta(minutes=5),
     )
     group = workshops.list_groups(engine, workshop.id)[0]
-    at = _page("group_issues", Identity(Role.GROUP, workshop.id, group.id))
+    at = run_page("group_issues", Identity(Role.GROUP, workshop.id, group.id))
     frames = at.get("iframe")
     assert frames and "เวลาที่เหลือ" in frames[0].proto.srcdoc

@@ -28,10 +28,9 @@ from models.access import Identity
 from models.cli import main as cli
 from models.errors import DomainError
 from models.schema import Phase, Role
-from tests.factories import add_issue, group_identity, make_workshop
+from tests.factories import add_issue, group_identity, make_workshop, run_page
 
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
-PAGES = Path(__file__).resolve().parent.parent / "pages"
 SUBMIT = "FormSubmitter:new_issue-บันทึกประเด็นปัญหา"
 # What a terminal would obey in CLI output: every control character but newline and tab.
 _TERMINAL_CONTROL = {chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]} - {"\n", "\t"}
@@ -534,10 +533,7 @@ def test_cli_restore_refuses_with_a_message(cli_db, tmp_path: Path) -> None:
 
 
 def _page(name: str, identity: Identity) -> AppTest:
-    at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=30)
-    at.session_state["identity"] = identity
-    at.session_state["_app_ran"] = True
-    return at.run()
+    return run_page(name, identity, _app_ran=True)
 
 
 _MARKDOWN_ELEMENTS = ("markdown", "caption", "title", "header", "subheader", "error", "warning")

@@ -6,23 +6,12 @@ table, built only while its expander is open; a theme card draws its content onl
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from streamlit.testing.v1 import AppTest
 
 from models import issues, phases, themes, workshops
 from models.access import Identity
 from models.schema import Phase, Role
-
-PAGES = Path(__file__).resolve().parent.parent / "pages"
-
-
-def _page(name: str, identity: Identity, **state: object) -> AppTest:
-    at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=30)
-    at.session_state["identity"] = identity
-    for key, value in state.items():
-        at.session_state[key] = value
-    return at.run()
+from tests.factories import run_page
 
 
 def _fill(engine, workshop, group, count: int, domain_index: int = 0) -> list[str]:
@@ -47,7 +36,7 @@ def test_group_issues_come_a_page_at_a_time_and_by_domain(demo_db) -> None:
     group = workshops.list_groups(engine, workshop.id)[3]  # region 4: no demo issue
     budget = _fill(engine, workshop, group, 3, domain_index=1)
     academic = _fill(engine, workshop, group, 12)  # newest: shown first
-    at = _page("group_issues", Identity(Role.GROUP, workshop.id, group.id))
+    at = run_page("group_issues", Identity(Role.GROUP, workshop.id, group.id))
     assert not at.exception
     assert _shown(at, academic) == academic[::-1][:10]
     assert at.pills(key="issue_page").options == ["1", "2"]
@@ -66,10 +55,10 @@ def test_other_groups_issues_are_one_table_built_only_when_open(demo_db) -> None
     theirs = _fill(engine, workshop, second, 2)
     phases.set_reveal(engine, actor="facilitator", workshop_id=workshop.id, revealed=True)
     who = Identity(Role.GROUP, workshop.id, first.id)
-    closed = _page("group_issues", who)
+    closed = run_page("group_issues", who)
     assert any(e.label.startswith("ประเด็นของกลุ่มอื่น") for e in closed.expander)
     assert not closed.dataframe  # nothing built or sent while the expander is closed
-    opened = _page("group_issues", who, others=True)
+    opened = run_page("group_issues", who, others=True)
     table = opened.dataframe[0].value
     assert set(theirs) <= set(table["ประเด็นปัญหา"])
     assert second.name in set(table["กลุ่ม"])
@@ -83,11 +72,11 @@ def test_theme_cards_draw_their_content_only_when_open(demo_db) -> None:
     theme = themes.create_theme(
         engine, actor="facilitator", workshop_id=workshop.id, title="**ก**", issue_ids=ids[:3]
     )
-    at = _page("board", Identity(Role.FACILITATOR))
+    at = run_page("board", Identity(Role.FACILITATOR))
     assert not at.exception
     assert any(e.label.startswith("\\*\\*ก\\*\\*") for e in at.expander)
     assert not [t for t in at.text_input if t.key == f"theme_title_{theme.id}"]
-    at = _page("board", Identity(Role.FACILITATOR), **{f"theme_card_{theme.id}": True})
+    at = run_page("board", Identity(Role.FACILITATOR), **{f"theme_card_{theme.id}": True})
     assert at.text_input(key=f"theme_title_{theme.id}").value == "**ก**"
     board = themes.board(engine, workshop.id)
     listing = [t.value for t in at.text if t.value.startswith("#")]

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from models import issues, phases, themes, undo, workshops
 from models.access import Identity
 from models.schema import Phase, Role
-
-PAGES = Path(__file__).resolve().parent.parent / "pages"
+from tests.factories import run_page
 
 
 @pytest.fixture
 def demo(demo_db):
     return demo_db
-
-
-def _page(name: str, identity: Identity) -> AppTest:
-    at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=30)
-    at.session_state["identity"] = identity
-    return at.run()
 
 
 def _button(at: AppTest, key: str):
@@ -32,7 +23,7 @@ def _button(at: AppTest, key: str):
 def test_suggest_accept_some_edited_then_undo(demo) -> None:
     engine, workshop = demo
     phases.set_phase(engine, actor="facilitator", workshop_id=workshop.id, phase=Phase.GROUP)
-    at = _page("board", Identity(Role.FACILITATOR))
+    at = run_page("board", Identity(Role.FACILITATOR))
     assert not at.exception
     _button(at, "suggest_run").click().run()
     assert not at.exception
@@ -66,7 +57,7 @@ def test_suggest_accept_some_edited_then_undo(demo) -> None:
 def test_granularity_override_and_clear(demo) -> None:
     engine, workshop = demo
     phases.set_phase(engine, actor="facilitator", workshop_id=workshop.id, phase=Phase.PRESENT)
-    at = _page("board", Identity(Role.FACILITATOR))
+    at = run_page("board", Identity(Role.FACILITATOR))
     _button(at, "suggest_run").click().run()
     at.select_slider(key="suggest_k").set_value(3).run()  # recomputes at once
     assert not at.exception
@@ -93,10 +84,10 @@ def test_groups_see_similar_statements_after_reveal(demo) -> None:
             data=issues.IssueInput(domain_id=domain.id, statement=statement),  # type: ignore[arg-type]
         )
     who = Identity(Role.GROUP, workshop.id, second.id)
-    at = _page("group_issues", who)
+    at = run_page("group_issues", who)
     assert not at.exception
     assert not [i for i in at.info if "คล้ายกัน" in i.value]  # silent generation: nothing yet
     phases.set_reveal(engine, actor="facilitator", workshop_id=workshop.id, revealed=True)
-    at = _page("group_issues", who)
+    at = run_page("group_issues", who)
     hints = [i.value for i in at.info if "คล้ายกัน" in i.value]
     assert hints and first.name in hints[0] and "ครูไม่เพียงพอต่อจำนวนนักเรียน" in hints[0]
