@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from models import db, ranking, suggest, themes, undo, workshops
-from models.schema import AuditEvent, BreakoutGroup, Domain, Issue
+from models.schema import AuditEvent, BreakoutGroup, Domain, Issue, Workshop
 
 # The columns a page shows or compares; the ORM is skipped (plain rows are ~20× faster).
 _COLUMNS = (
@@ -76,6 +76,13 @@ _NEWEST = text(
     "SELECT id, created_at FROM audit_event WHERE workshop_id = :workshop_id "
     "ORDER BY id DESC LIMIT 1"
 )
+
+
+@functools.lru_cache(maxsize=64)
+def workshop(engine: Engine, workshop_id: int, at_version: Version) -> Workshop:
+    """The workshop row as of one version (every page reads it on every rerun)."""
+    del at_version
+    return workshops.get_workshop(engine, workshop_id=workshop_id)
 
 
 @functools.lru_cache(maxsize=16)

@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 import streamlit.components.v1 as components
 
-from models import access, autobackup, db, embeddings, i18n, workshops
+from models import access, autobackup, db, embeddings, i18n, views, workshops
 from models.access import Identity
 from models.bootstrap import bootstrap
 from models.db import Engine
@@ -99,6 +99,15 @@ def guard(page: str) -> Identity:
 
 def workshop() -> Workshop:
     """The workshop this session works on: its own for groups and viewers, chosen for staff."""
+    return current()[0]
+
+
+def current() -> tuple[Workshop, views.Version]:
+    """`workshop()` and the version it was read at (for the page's other shared reads).
+
+    The row is shared by every session that reads the same version: one indexed query per
+    rerun instead of an ORM load. Callers must not change it.
+    """
     who = require_identity()
     workshop_id = who.workshop_id or st.session_state.get("workshop_id")
     if workshop_id is None:
@@ -108,7 +117,8 @@ def workshop() -> Workshop:
             st.stop()
         workshop_id = found[0].id
         st.session_state["workshop_id"] = workshop_id
-    return workshops.get_workshop(engine(), workshop_id=workshop_id)
+    version = views.version(engine(), workshop_id)
+    return views.workshop(engine(), workshop_id, version), version
 
 
 def is_staff() -> bool:

@@ -12,9 +12,8 @@ from pages import _ui
 
 who = _ui.guard("board")
 engine = _ui.engine()
-workshop = _ui.workshop()
+workshop, version = _ui.current()
 # Built once per change of the workshop (models.views), not on every click.
-version = views.version(engine, workshop.id)  # type: ignore[arg-type]
 board = views.board(engine, workshop.id, version)  # type: ignore[arg-type]
 domains = {
     d.id: _ui.domain_label(d.name, d.name_en)

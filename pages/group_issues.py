@@ -26,8 +26,7 @@ ALL = 0  # the domain filter's "all domains" choice (domain ids start at 1)
 
 who = _ui.guard("group_issues")
 engine = _ui.engine()
-workshop = _ui.workshop()
-version = views.version(engine, workshop.id)  # type: ignore[arg-type]
+workshop, version = _ui.current()
 all_groups, domains = views.parts(engine, workshop.id, version)  # type: ignore[arg-type]
 group = next((g for g in all_groups if g.id == who.group_id), None) or workshops.get_group(
     engine,

@@ -17,9 +17,9 @@ DOUBLE_SUBMIT_WINDOW = 10.0  # seconds in which an identical submit is a double 
 
 who = _ui.guard("group_recommend")
 engine = _ui.engine()
-workshop = _ui.workshop()
+workshop, version = _ui.current()
 group = workshops.get_group(engine, who.group_id)  # type: ignore[arg-type]
-ranked = views.ranked(engine, workshop.id, views.version(engine, workshop.id))  # type: ignore[arg-type]
+ranked = views.ranked(engine, workshop.id, version)  # type: ignore[arg-type]
 titles = {r.theme.id: f"{r.rank}. {r.theme.title}" for r in ranked}
 level_names = i18n.choices(_ui.lang(), "level")
 priority_names = {int(k): v for k, v in i18n.choices(_ui.lang(), "recommend.priority").items()}

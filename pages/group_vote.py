@@ -11,9 +11,9 @@ from pages import _ui
 
 who = _ui.guard("group_vote")
 engine = _ui.engine()
-workshop = _ui.workshop()
+workshop, version = _ui.current()
 group = workshops.get_group(engine, who.group_id)  # type: ignore[arg-type]
-board = views.board(engine, workshop.id, views.version(engine, workshop.id))  # type: ignore[arg-type]
+board = views.board(engine, workshop.id, version)  # type: ignore[arg-type]
 open_for_votes = phases.allows(workshop.phase, "vote")
 open_for_scores = workshop.groups_score and phases.allows(workshop.phase, "score")
 scorer = votes.scorer_for(who)

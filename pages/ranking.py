@@ -12,7 +12,7 @@ from pages import _ui
 
 who = _ui.guard("ranking")
 engine = _ui.engine()
-workshop = _ui.workshop()
+workshop, version = _ui.current()
 ss = st.session_state
 
 
@@ -101,7 +101,7 @@ def _scoring_form(ranked: list[RankedTheme]) -> None:
 st.title(_ui.tr("ranking.title"))
 _ui.workshop_caption(workshop)
 
-ranked = views.ranked(engine, workshop.id, views.version(engine, workshop.id))  # type: ignore[arg-type]
+ranked = views.ranked(engine, workshop.id, version)  # type: ignore[arg-type]
 if not ranked:
     st.info(_ui.tr("ranking.none"))
     st.stop()

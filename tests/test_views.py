@@ -116,3 +116,14 @@ def test_ranked_follows_votes(engine) -> None:
     )
     assert order() == [("ข", 2), ("ก", 0)]
     assert first.id != second.id
+
+
+def test_workshop_row_is_shared_per_version_and_fresh_after_each_command(engine) -> None:
+    workshop = factories.make_workshop(engine, groups=2)
+    seen = views.workshop(engine, workshop.id, views.version(engine, workshop.id))
+    assert views.workshop(engine, workshop.id, views.version(engine, workshop.id)) is seen
+    phases.set_phase(engine, actor="facilitator", workshop_id=workshop.id, phase=Phase.VOTE)
+    now = views.workshop(engine, workshop.id, views.version(engine, workshop.id))
+    assert now.phase == Phase.VOTE and seen.phase != Phase.VOTE
+    phases.set_reveal(engine, actor="facilitator", workshop_id=workshop.id, revealed=True)
+    assert views.workshop(engine, workshop.id, views.version(engine, workshop.id)).revealed
