@@ -33,12 +33,20 @@ os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
 # model's first load does not land in a page's timing (override to measure a model).
 os.environ.setdefault("ROUNDTABLE_EMBEDDINGS", "lexical")
 
+from streamlit.runtime.scriptrunner.script_cache import ScriptCache  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import app_test as _app_test  # noqa: E402
 
 from benchmarks.seed import seed_workshop  # noqa: E402
 from models import db, phases, workshops  # noqa: E402
 from models.access import PAGE_ROLES, Identity  # noqa: E402
 from models.schema import Phase, Role  # noqa: E402
+
+# AppTest compiles the page script again on every run (a new ScriptCache each time); the
+# server compiles each page once per process (one ScriptCache in its Runtime). Share one
+# here as the server does, so a figure is a rerun's cost and not a compilation's.
+_SCRIPTS = ScriptCache()
+_app_test.ScriptCache = lambda: _SCRIPTS  # type: ignore[attr-defined,assignment]
 
 PAGES_DIR = ROOT / "pages"
 FLOOR = "one-line page"
