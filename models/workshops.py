@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel, col, select
 from models import audit, db, text
 from models.access import new_code
 from models.errors import DomainError, NotFound
-from models.schema import BreakoutGroup, Domain, Issue, Phase, Workshop, utcnow
+from models.schema import BreakoutGroup, Domain, Issue, Phase, Theme, Vote, Workshop, utcnow
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 MAX_VOTE_BUDGET = 50
@@ -117,6 +117,7 @@ def update_workshop(
     fields = _clean_workshop(data)
     with db.write(engine) as session:
         workshop = _get(session, Workshop, workshop_id, "workshop")
+        _check_cast_votes(session, workshop, fields)
         before = audit.snapshot(workshop)
         for key, value in fields.items():
             setattr(workshop, key, value)
@@ -133,6 +134,30 @@ def update_workshop(
             after=audit.snapshot(workshop),
         )
     return workshop
+
+
+def _check_cast_votes(session: Session, workshop: Workshop, fields: dict[str, Any]) -> None:
+    """Refuse lowering a limit below votes already cast: groups would be over budget with
+    no way to vote again, and the ranking would count votes the rules no longer allow.
+    Only a lowering is checked: an undone theme delete may leave a group over budget
+    (models/votes.py), and that must not block editing the workshop's title."""
+    lower_budget = fields["vote_budget"] < workshop.vote_budget
+    lower_per_theme = fields["max_votes_per_theme"] < workshop.max_votes_per_theme
+    if not (lower_budget or lower_per_theme):
+        return
+    live = (
+        select(Vote.group_id, Vote.count)
+        .join(Theme, col(Theme.id) == col(Vote.theme_id))
+        .where(Theme.workshop_id == workshop.id, col(Theme.deleted_at).is_(None))
+        .subquery()
+    )
+    per_group = select(func.sum(live.c.count)).group_by(live.c.group_id).subquery()
+    most_by_a_group = session.exec(select(func.max(per_group.c[0]))).one() or 0
+    most_on_a_theme = session.exec(select(func.max(live.c.count))).one() or 0
+    if lower_budget and fields["vote_budget"] < most_by_a_group:
+        raise DomainError("error.workshop.budget_below_cast", used=int(most_by_a_group))
+    if lower_per_theme and fields["max_votes_per_theme"] < most_on_a_theme:
+        raise DomainError("error.workshop.per_theme_below_cast", used=int(most_on_a_theme))
 
 
 def list_workshops(engine: Engine) -> list[Workshop]:

@@ -445,3 +445,36 @@ def test_score_averages(engine: Engine) -> None:
         b: (1, 2),
         c: (5, 5),
     }
+
+
+def test_limits_cannot_drop_below_votes_already_cast(engine: Engine) -> None:
+    setup = voting_workshop(engine, budget=5, per_theme=3)
+    who = group_identity(engine, setup.workshop)
+    votes.cast_votes(engine, identity=who, theme_id=setup.theme_id(0), count=3)
+    votes.cast_votes(engine, identity=who, theme_id=setup.theme_id(1), count=1)
+
+    def update(budget: int, per_theme: int, title: str = "ทดสอบการลงคะแนน") -> str | None:
+        stored = setup.workshop
+        data = workshops.WorkshopInput(
+            title=title,
+            starts_on=stored.starts_on,
+            ends_on=stored.ends_on,
+            vote_budget=budget,
+            max_votes_per_theme=per_theme,
+        )
+        ws_id: int = stored.id  # type: ignore[assignment]
+        return key_of(
+            lambda: workshops.update_workshop(engine, actor="o", workshop_id=ws_id, data=data)
+        )
+
+    assert update(3, 3) == "error.workshop.budget_below_cast"  # the group has cast 4
+    assert update(5, 2) == "error.workshop.per_theme_below_cast"  # one theme holds 3
+    assert workshops.get_workshop(engine, workshop_id=setup.workshop.id).vote_budget == 5
+    assert update(4, 3) is None  # down to what is cast is fine
+    # Once a group is over budget (an undone theme delete gives its votes back), other
+    # edits of the workshop still go through.
+    ws_id: int = setup.workshop.id  # type: ignore[assignment]
+    themes.delete_theme(engine, actor="facilitator", workshop_id=ws_id, theme_id=setup.theme_id(1))
+    votes.cast_votes(engine, identity=who, theme_id=setup.theme_id(2), count=1)
+    undo.undo_last(engine, actor="facilitator", workshop_id=ws_id)  # 5 cast, budget 4
+    assert update(4, 3, title="ชื่อใหม่") is None
