@@ -9,7 +9,7 @@ import pytest
 
 from models import issues, phases, workshops
 from models.access import Identity
-from models.errors import DomainError, Forbidden
+from models.errors import DomainError, Forbidden, NotFound
 from models.issues import IssueInput
 from models.schema import Phase, Role
 from tests.factories import add_issue, group_identity, make_workshop
@@ -61,6 +61,34 @@ def test_domain_must_belong_to_the_workshop(engine) -> None:
             identity=group_identity(engine, workshop),
             data=IssueInput(domain_id=foreign.id, statement="x"),
         )
+
+
+def test_unknown_group_or_domain_is_refused(engine) -> None:
+    workshop = make_workshop(engine)
+    gone = Identity(Role.GROUP, workshop.id, 10_000)
+    with pytest.raises(NotFound):
+        issues.add_issue(engine, identity=gone, data=_data(engine, workshop), client_token="t")
+    with pytest.raises(DomainError, match=r"error\.issue\.domain"):
+        issues.add_issue(
+            engine,
+            identity=group_identity(engine, workshop),
+            data=IssueInput(domain_id=10_000, statement="x"),
+            client_token="t",
+        )
+    assert issues.workshop_issues(engine, workshop.id) == []
+
+
+def test_resubmit_after_the_phase_moved_on_answers_with_the_stored_issue(engine) -> None:
+    # The acknowledgement was lost just before the facilitator closed collecting: the
+    # browser's retry must get its issue back, not an error that reads like a loss.
+    workshop = make_workshop(engine)
+    who = group_identity(engine, workshop)
+    stored = issues.add_issue(engine, identity=who, data=_data(engine, workshop), client_token="k")
+    phases.set_phase(engine, actor="facilitator", workshop_id=workshop.id, phase=Phase.GROUP)
+    again = issues.add_issue(engine, identity=who, data=_data(engine, workshop), client_token="k")
+    assert again.id == stored.id
+    with pytest.raises(DomainError, match=r"error\.phase\.enter_issue"):
+        issues.add_issue(engine, identity=who, data=_data(engine, workshop), client_token="new")
 
 
 @pytest.mark.parametrize("phase", [p for p in Phase if p is not Phase.COLLECT])
