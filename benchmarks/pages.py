@@ -52,7 +52,7 @@ PAGES_DIR = ROOT / "pages"
 FLOOR = "one-line page"
 SKELETON = "group page skeleton"
 # The group page's elements without any data or database: ten issue cards (text, caption,
-# two buttons) and the entry form. What Streamlit alone needs to draw that page.
+# one button) and the entry form. What Streamlit alone needs to draw that page.
 SKELETON_PAGE = """import streamlit as st
 st.title("t")
 st.caption("c")
@@ -73,9 +73,7 @@ with right:
         with st.container(border=True, key=f"c{n}"):
             st.text(f"x {n}")
             st.caption("**a:** b")
-            b = st.container(horizontal=True)
-            b.button("e", key=f"e{n}")
-            b.button("d", key=f"d{n}")
+            st.button("e", key=f"e{n}")
 st.expander("o", key="o", on_change="rerun")
 """
 # Each page as the role that uses it, in the phase it is used in.

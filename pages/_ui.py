@@ -37,8 +37,17 @@ def _engine_for(url: str) -> Engine:
     return engine
 
 
+_engines: dict[str, Engine] = {}
+
+
 def engine() -> Engine:
-    return _engine_for(db.database_url())
+    url = db.database_url()
+    # A dict first: st.cache_resource hashes its arguments on every call (~0.3 ms), and a
+    # page asks several times per rerun. The resource still builds each engine just once.
+    found = _engines.get(url)
+    if found is None:
+        found = _engines[url] = _engine_for(url)
+    return found
 
 
 def lang() -> str:

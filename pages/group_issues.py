@@ -92,6 +92,7 @@ def _delete(issue_id: int) -> None:
     except DomainError as error:
         ss["edit_error"] = error
         return
+    ss.pop("editing", None)
     ss["undo_delete"] = issue_id
 
 
@@ -104,26 +105,24 @@ def _show_issue(issue: IssueRow, editing: int | None, labels: dict[str, str]) ->
         if editing == issue.id:
             with st.form(f"edit_form_{issue.id}"):
                 _issue_parts.issue_fields(f"edit{issue.id}_", domain_names, level_names)
-                left, right = st.columns(2)
-                left.form_submit_button(
+                buttons = st.container(horizontal=True)
+                buttons.form_submit_button(
                     _ui.tr("action.save"), type="primary", on_click=_submit_edit, args=(issue.id,)
                 )
-                right.form_submit_button(
+                buttons.form_submit_button(
                     _ui.tr("action.cancel"), on_click=ss.pop, args=("editing",)
+                )
+                buttons.form_submit_button(
+                    _ui.tr("action.delete"), on_click=_delete, args=(issue.id,)
                 )
             return
         _issue_parts.issue_body(issue, level_names, labels)
         _suggest.show_similar(hints.get(issue.id, []), names)
         if open_for_entry:
-            buttons = st.container(horizontal=True)  # one block, where columns made four
-            buttons.button(
-                labels["action.edit"], key=f"edit_{issue.id}", on_click=_start_edit, args=(issue,)
-            )
-            buttons.button(
-                labels["action.delete"],
-                key=f"delete_{issue.id}",
-                on_click=_delete,
-                args=(issue.id,),
+            # One button per card (delete is in the editor, with undo): each card's widgets
+            # are drawn again on every rerun of this busy page.
+            st.button(
+                labels["issue.manage"], key=f"edit_{issue.id}", on_click=_start_edit, args=(issue,)
             )
 
 
@@ -188,9 +187,7 @@ with listing:
     page = min(ss.get("issue_page") or 1, pages)
     if not in_domain:
         st.caption(_ui.tr("issue.none_yet"))
-    labels = _issue_parts.body_labels() | {
-        key: _ui.tr(key) for key in ("action.edit", "action.delete")
-    }
+    labels = _issue_parts.body_labels() | {"issue.manage": _ui.tr("issue.manage")}
     for issue in in_domain[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]:
         _show_issue(issue, ss.get("editing"), labels)
 

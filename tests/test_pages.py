@@ -154,10 +154,15 @@ def test_group_edits_deletes_and_undoes(app_env) -> None:
     at.button(key=f"FormSubmitter:edit_form_{issue.id}-บันทึก").click().run()
     assert not at.exception
     assert issues.group_issues(app_env, group.id)[0].statement == "แก้ไขแล้ว"
-    at.button(key=f"delete_{issue.id}").click().run()
+    at.button(key=f"edit_{issue.id}").click().run()  # delete is in the editor
+    at.button(key=f"FormSubmitter:edit_form_{issue.id}-ลบ").click().run()
+    assert not at.exception
     assert issues.group_issues(app_env, group.id) == []
     at.button(key="undo_delete_button").click().run()
     assert [i.id for i in issues.group_issues(app_env, group.id)] == [issue.id]
+    # Back as a card, not with its editor still open.
+    assert f"FormSubmitter:edit_form_{issue.id}-ลบ" not in {b.key for b in at.button}
+    assert at.button(key=f"edit_{issue.id}")
 
 
 def test_group_page_closed_outside_collect(app_env) -> None:
