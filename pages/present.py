@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from models import dashboard, i18n, links, ranking, recommendations, themes, workshops
+from models import dashboard, i18n, links, recommendations, themes, views, workshops
 from models.schema import Level, RecommendationStatus
 from pages import _present_parts, _ui
 
 who = _ui.guard("present")
 engine = _ui.engine()
-workshop = _ui.workshop()
+workshop, version = _ui.current()
 lang = _ui.lang()
 shown_version = dashboard.version(engine, workshop.id)  # type: ignore[arg-type]
-ranked = ranking.rank(engine, workshop.id)  # type: ignore[arg-type]
+ranked = views.ranked(engine, workshop.id, version)  # type: ignore[arg-type]
 slides = len(ranked) + 1  # the join screen, then one theme each
 ss = st.session_state
 ss["slide"] = min(max(ss.get("slide", 0), 0), slides - 1)

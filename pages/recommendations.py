@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from models import i18n, phases, ranking, recommendations, workshops
+from models import i18n, phases, recommendations, views, workshops
 from models.errors import DomainError
 from models.recommendations import RecommendationInput
 from models.schema import Level, Recommendation, RecommendationStatus
@@ -25,8 +25,8 @@ ACTIONS = {
 
 who = _ui.guard("recommendations")
 engine = _ui.engine()
-workshop = _ui.workshop()
-ranked = ranking.rank(engine, workshop.id)  # type: ignore[arg-type]
+workshop, version = _ui.current()
+ranked = views.ranked(engine, workshop.id, version)  # type: ignore[arg-type]
 group_names = {g.id: g.name for g in workshops.list_groups(engine, workshop.id)}  # type: ignore[arg-type]
 by_theme = recommendations.by_theme_and_level(engine, workshop.id)  # type: ignore[arg-type]
 level_names = i18n.choices(_ui.lang(), "level")
