@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import ipaddress
 import os
@@ -54,6 +55,7 @@ def view_link(base: str, code: str) -> str:
     return f"{base}/?{urlencode({'view': code})}"
 
 
+@functools.lru_cache(maxsize=256)  # the join page draws every group's code on each rerun
 def qr_png(data: str, *, scale: int = 8) -> bytes:
     """A QR code as PNG bytes, large enough to scan from a projector across a room."""
     buffer = io.BytesIO()
