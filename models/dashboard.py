@@ -174,9 +174,12 @@ def latest(engine: Engine, workshop_id: int, lang: str) -> Snapshot:
     try:
         if live.shown is not None and live.shown.version == current:
             return live.shown  # rebuilt while this tab waited for the first build
+        first = live.shown is None
         live.started = time.monotonic()
         live.shown = snapshot(engine, workshop_id, current, lang)
-        live.cost = time.monotonic() - live.started
+        # A process's first build also pays one-time imports and the tokeniser's loading:
+        # it must not hold the next change back for seconds.
+        live.cost = 0.0 if first else time.monotonic() - live.started
         return live.shown
     finally:
         live.lock.release()

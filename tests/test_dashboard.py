@@ -111,3 +111,18 @@ def test_version_is_shared_for_a_moment(engine) -> None:
     add_issue(engine, workshop)
     assert dashboard.version(engine, workshop.id, max_age=60) == seen
     assert dashboard.version(engine, workshop.id, max_age=0) > seen
+
+
+def test_latest_follows_a_change_within_its_throttle(engine) -> None:
+    """Tabs share the newest snapshot; a change shows after MIN_REBUILD_SECONDS at most,
+    even when the process's first build (imports, tokeniser) was slow."""
+    import time
+
+    workshop = make_workshop(engine, slug="latest")
+    dashboard.version(engine, workshop.id, max_age=0)  # ids repeat across tests
+    first = dashboard.latest(engine, workshop.id, "th")
+    assert dashboard.latest(engine, workshop.id, "th") is first  # nothing changed: shared
+    add_issue(engine, workshop)
+    dashboard.version(engine, workshop.id, max_age=0)
+    time.sleep(dashboard.MIN_REBUILD_SECONDS)
+    assert dashboard.latest(engine, workshop.id, "th").issue_count == first.issue_count + 1
