@@ -315,6 +315,10 @@ async def measure(args: argparse.Namespace, target: Target, server: psutil.Proce
     if server:
         await asyncio.sleep(3)  # let the first tabs' start-up work settle
     base_rss = server.memory_info().rss if server else 0
+    if server:
+        # uvloop (a dependency) takes about a quarter off each refresh: say if it is in use.
+        loaded = any("uvloop" in m.path for m in server.memory_maps())
+        print(f"server event loop: {'uvloop' if loaded else 'asyncio (uvloop not loaded)'}")
     await _open(tasks, [dashboard(target, run) for _ in range(args.dashboards - first)])
     while _opened(run.stats, ("dashboard",)) < args.dashboards:
         await asyncio.sleep(0.5)
