@@ -24,6 +24,7 @@ from models import (
     exports,
     phases,
     recommendations,
+    report,
     themes,
     undo,
     votes,
@@ -32,6 +33,7 @@ from models import (
 from models.access import Identity
 from models.errors import DomainError
 from models.issues import delete_issue
+from models.report.images import report_figures
 from models.schema import AuditEvent, BreakoutGroup, Issue, Phase, Role, Workshop
 from tests.factories import add_issue, group_identity, make_workshop
 
@@ -275,6 +277,34 @@ def test_csv_zip_read_back(engine: Engine, rich: Workshop) -> None:
     assert themes_rows[2][6:] == ["", ""]  # unscored: empty, not "None"
 
 
+def test_report_reads_the_results(engine: Engine, rich: Workshop) -> None:
+    """What the DOCX and PDF print, as read from the database on each backend."""
+    data = report.collect(engine, rich.id, "th")  # type: ignore[arg-type]
+    assert (data.issue_count, data.groups_active, data.theme_count, data.votes_cast) == (6, 3, 2, 6)
+    assert data.by_domain == (("วิชาการ", 4), ("งบประมาณ", 2))
+    assert [
+        (t.rank, t.title, t.votes, t.raised_by, t.impact, t.feasibility, len(t.issues))
+        for t in data.themes
+    ] == [
+        (1, "ครูไม่เพียงพอ", 4, ("กลุ่ม 1", "กลุ่ม 3"), 4.5, 3.5, 3),  # the duplicate listed too
+        (2, "งบประมาณ", 2, ("กลุ่ม 1", "กลุ่ม 2"), None, None, 2),  # the merged theme's issue
+    ]
+    accepted = [(s.level, [i.text for i in s.items]) for s in data.recommendations if s.items]
+    assert accepted == [("cluster", ["-ใช้ครูแกนนำร่วมกัน"])]  # the group's is only proposed
+    assert [(a.group, a.issue_count) for a in data.appendix] == [
+        ("กลุ่ม 1", 2),
+        ("กลุ่ม 2", 2),
+        ("กลุ่ม 3", 2),
+    ]
+    figures = report_figures(engine, rich.id, "th")  # type: ignore[arg-type]
+    assert list(figures) == ["by_domain", "heatmap", "top_themes", "bubble"]
+
+
+@pytest.mark.sqlite_only(
+    "every format reads the database through export_tables, report.collect and"
+    " report_figures, which the tests above run on each backend; turning those into bytes"
+    " (charts drawn by Chrome, DOCX, PDF) is the same on both and takes seconds"
+)
 def test_every_format_builds(engine: Engine, rich: Workshop) -> None:
     for fmt, spec in exports.FORMATS.items():
         data = spec.build(engine, rich, "th")
@@ -457,6 +487,11 @@ CORRUPTIONS = {
 }
 
 
+@pytest.mark.sqlite_only(
+    "each corruption is refused while the file is read and checked, before a transaction"
+    " opens; a failure once rows are being written is test_a_failure_while_writing_writes_nothing,"
+    " on each backend"
+)
 @pytest.mark.parametrize("corruption", list(CORRUPTIONS))
 def test_a_corrupted_backup_writes_nothing(engine: Engine, rich: Workshop, corruption: str) -> None:
     change, key = CORRUPTIONS[corruption]
