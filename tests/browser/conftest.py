@@ -4,6 +4,9 @@ Each pytest-xdist worker starts its own server on a free port with its own SQLit
 so the suite runs in parallel. The test process creates that database (and the demo
 workshop) first, through the same `models/` functions the app uses, so tests know the
 groups' join codes and can check what a click stored.
+
+`wait_idle` and the helpers built on it wait for the app by what the page shows and
+sends, not by fixed sleeps (test_group_flow.py still has its own older copies).
 """
 
 from __future__ import annotations
@@ -45,6 +48,90 @@ FACILITATOR_PIN = "E2E482913"
 STARTUP_TIMEOUT = 60.0
 # Two servers and two browsers share two cores; plotly's bundle alone can take seconds.
 expect.set_options(timeout=15_000)
+
+
+# Installed in every page `new_page` opens, before the app's own scripts: when the app's
+# state (script running or not, connection) last changed, and when the page last sent
+# the server a message (a click, a committed input, a page switch: each starts a run).
+TRACK_RUNS = """(() => {
+  if (window.__runs) return;
+  const runs = { state: "", changedAt: performance.now(), sentAt: 0, settledAt: 0 };
+  window.__runs = runs;
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    runs.sentAt = performance.now();
+    return send.call(this, data);
+  };
+  const note = () => {
+    const app = document.querySelector("[data-testid='stApp']");
+    const state = app ? `${app.dataset.testScriptState} ${app.dataset.testConnectionState}` : "";
+    if (state !== runs.state) {
+      runs.state = state;
+      runs.changedAt = performance.now();
+    }
+  };
+  new MutationObserver(note).observe(document, {
+    subtree: true,
+    childList: true,
+    attributes: true,
+    attributeFilter: ["data-test-script-state", "data-test-connection-state"],
+  });
+})();"""
+# Settled: connected, no script running, nothing changed for `quiet` ms (a run that ends
+# in st.rerun() or st.switch_page() starts the next within ~50-80 ms), and whatever the
+# page sent since the last settle has been answered by a change of state. A message that
+# starts no run (none seen so far) is given up on after `patience` ms.
+SETTLED = """([quiet, patience]) => {
+  const runs = window.__runs;
+  if (!runs) return false;
+  const now = performance.now();
+  runs.waitingSince ??= now;
+  if (runs.state !== "notRunning CONNECTED" || now - runs.changedAt < quiet) return false;
+  const unanswered = runs.sentAt > runs.settledAt && runs.changedAt < runs.sentAt;
+  if (unanswered && now - runs.waitingSince < patience) return false;
+  runs.settledAt = now;
+  runs.waitingSince = undefined;
+  return true;
+}"""
+IDLE_QUIET_MS = 250
+UNANSWERED_PATIENCE_MS = 5_000
+
+
+def wait_idle(page: Page, *, timeout: float = 30_000) -> None:
+    """Wait until the app has answered what the page last did, and stays idle."""
+    page.wait_for_function(
+        SETTLED, arg=[IDLE_QUIET_MS, UNANSWERED_PATIENCE_MS], polling=50, timeout=timeout
+    )
+
+
+def open_app(page: Page, url: str) -> None:
+    page.goto(url)
+    wait_idle(page)
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+
+
+def sign_in(page: Page, server: Server, role: str) -> None:
+    """Sign in on the home page as `role` ("facilitator" or "organizer"), as staff do."""
+    label, secret = {
+        "facilitator": ("ผู้ดำเนินการประชุม", server.facilitator_pin),
+        "organizer": ("ผู้จัดการประชุม", server.organizer_password),
+    }[role]
+    open_app(page, server.url)
+    page.get_by_role("tab", name="ผู้ดำเนินการ / ผู้จัด").click()
+    page.locator(".st-key-staff_role").get_by_text(label).click()
+    page.locator(".st-key-staff_secret input").fill(secret)
+    page.get_by_role("button", name="เข้าสู่ระบบ").click()
+    wait_idle(page)
+    expect(page).to_have_url(re.compile(r"[?&]s=[\w.-]+"))
+
+
+def submit_issue(page: Page, statement: str, cause: str = "") -> None:
+    page.locator(".st-key-new_statement textarea").fill(statement)
+    if cause:
+        page.locator(".st-key-new_cause textarea").fill(cause)
+    page.get_by_role("button", name="บันทึกประเด็นปัญหา").click()
+    wait_idle(page)
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
 
 
 @dataclass(frozen=True)
@@ -195,6 +282,7 @@ def new_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Calla
     def open_context(name: str) -> Page:
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
         context.set_default_timeout(20_000)
+        context.add_init_script(TRACK_RUNS)
         opened[name] = context.new_page()
         return opened[name]
 

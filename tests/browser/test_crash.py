@@ -32,8 +32,10 @@ from tests.browser.conftest import (
     _free_port,
     _healthy,
     _tail,
+    open_app,
+    wait_idle,
 )
-from tests.browser.test_group_flow import open_app, shown_statement, wait_idle
+from tests.browser.test_group_flow import shown_statement
 
 pytestmark = pytest.mark.browser
 

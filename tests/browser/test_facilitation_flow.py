@@ -21,7 +21,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from models import ranking, themes, votes, workshops
 from models.schema import Phase
-from tests.browser.test_group_flow import open_app, sign_in, wait_idle
+from tests.browser.conftest import open_app, sign_in, wait_idle
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from models import issues
-from tests.browser.test_group_flow import open_app, shown_statement, submit_issue
+from tests.browser.conftest import open_app, submit_issue
+from tests.browser.test_group_flow import shown_statement
 
 pytestmark = pytest.mark.browser
 

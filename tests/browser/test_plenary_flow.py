@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Locator, Page, expect
 
 from models import issues, workshops
-from tests.browser.test_group_flow import open_app, sign_in, wait_idle
+from tests.browser.conftest import open_app, sign_in, wait_idle
 
 pytestmark = pytest.mark.browser
 

@@ -38,8 +38,15 @@ from sqlalchemy.engine import Engine, make_url
 from models import access, dashboard, db, issues, workshops
 from models.bootstrap import bootstrap
 from models.schema import Role
-from tests.browser.conftest import FACILITATOR_PIN, ORGANIZER_PASSWORD, ROOT, _healthy, _tail
-from tests.browser.test_group_flow import open_app, wait_idle
+from tests.browser.conftest import (
+    FACILITATOR_PIN,
+    ORGANIZER_PASSWORD,
+    ROOT,
+    _healthy,
+    _tail,
+    open_app,
+    wait_idle,
+)
 from tests.browser.test_plenary_flow import ISSUES_LABEL, METRIC_READS, RECORD_SUBMIT, metric
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")

@@ -17,16 +17,8 @@ from playwright.sync_api import Page, Response, expect
 from models import access, issues, phases, workshops
 from models.access import Identity
 from models.schema import Role
-from tests.browser.test_group_flow import (
-    GROUP,
-    STAFF_ONLY,
-    heading,
-    open_app,
-    query,
-    sign_in,
-    submit_issue,
-    wait_idle,
-)
+from tests.browser.conftest import open_app, sign_in, submit_issue, wait_idle
+from tests.browser.test_group_flow import GROUP, STAFF_ONLY, heading, query
 
 pytestmark = pytest.mark.browser
 
