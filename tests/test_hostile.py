@@ -81,6 +81,19 @@ WORST = {
     "SQL drop table",
 }
 IMPORTS = json.loads((HOSTILE / "imports.json").read_text("utf-8"))["files"]
+# Refused while the file is read (bytes to table), before anything reaches a database.
+READ_REFUSALS = {
+    "error.import.encoding",
+    "error.import.empty",
+    "error.import.extra_cells",
+    "error.import.file",
+    "error.import.format",
+    "error.import.too_large",
+    "error.import.too_many_rows",
+}
+UNREADABLE = sorted(
+    name for name, expected in IMPORTS.items() if expected.get("error") in READ_REFUSALS
+)
 RESTORES = json.loads((HOSTILE / "restore.json").read_text("utf-8"))["cases"]
 
 
@@ -335,7 +348,15 @@ def _row_keys(rejected: io_issues.ImportRejected) -> dict[str, list[str]]:
     return found
 
 
-@pytest.mark.parametrize("name", sorted(IMPORTS))
+@pytest.mark.parametrize("name", UNREADABLE)
+def test_unreadable_import_file_is_refused_before_any_database(name: str) -> None:
+    # No engine: the refusal comes from reading the file, so neither backend could differ.
+    with pytest.raises(DomainError) as refused:
+        io_issues.read_table((HOSTILE / "imports" / name).read_bytes(), name)
+    assert refused.value.key == IMPORTS[name]["error"]
+
+
+@pytest.mark.parametrize("name", sorted(set(IMPORTS) - set(UNREADABLE)))
 def test_import_file(engine: Engine, name: str) -> None:
     expected = IMPORTS[name]
     ws = make_workshop(engine)
