@@ -42,6 +42,9 @@ def downloads(engine: Engine, workshop: Workshop) -> None:
             mime=spec.mime,
             key=f"export_{fmt}",
             icon=":material/download:",
+            # No rerun on click: a rerun racing the browser's fetch of the deferred file
+            # dropped the file before it was built ("Deferred file not found") under load.
+            on_click="ignore",
         )
 
 
@@ -57,6 +60,7 @@ def _slow_download(engine: Engine, workshop: Workshop, fmt: str) -> None:
             key=f"export_{fmt}",
             icon=":material/download:",
             type="primary",
+            on_click="ignore",  # the file is ready; nothing on the page changes
         )
         return
     if not st.button(
