@@ -6,8 +6,6 @@ what a person would see; the group tests also check what the database holds.
 
 from __future__ import annotations
 
-import re
-import time
 import unicodedata
 import uuid
 from typing import Any
@@ -17,12 +15,11 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from models import issues
+from tests.browser.conftest import open_app, sign_in, submit_issue, wait_idle
 
 pytestmark = pytest.mark.browser
 
 GROUP = "เขตตรวจราชการที่ 3"
-APP_READY = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
-SCRIPT_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 # A widget key that exists only on that staff page (Streamlit renders `key=` as a class).
 STAFF_ONLY = {
     "facilitate": ".st-key-phase_select",
@@ -35,60 +32,12 @@ STAFF_ONLY = {
 }
 
 
-def wait_idle(page: Page, *, timeout: float = 30_000) -> None:
-    """Wait until the app is connected and its script has stopped running, and stays so.
-
-    A click's rerun request reaches the server a moment later, and a run may end in
-    `st.rerun()` or `st.switch_page()` that starts another: idle must hold for a moment.
-    """
-    deadline = time.monotonic() + timeout / 1000
-    page.wait_for_timeout(150)
-    while True:
-        page.wait_for_selector(APP_READY, state="attached", timeout=timeout)
-        page.wait_for_selector(SCRIPT_IDLE, state="attached", timeout=timeout)
-        page.wait_for_timeout(250)
-        if page.locator(SCRIPT_IDLE).count() and page.locator(APP_READY).count():
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{page.url} never settled")
-
-
-def open_app(page: Page, url: str) -> None:
-    page.goto(url)
-    wait_idle(page)
-    expect(page.locator("[data-testid='stException']")).to_have_count(0)
-
-
-def sign_in(page: Page, server: Any, role: str) -> None:
-    """Sign in on the home page as `role` ("facilitator" or "organizer"), as staff do."""
-    label, secret = {
-        "facilitator": ("ผู้ดำเนินการประชุม", server.facilitator_pin),
-        "organizer": ("ผู้จัดการประชุม", server.organizer_password),
-    }[role]
-    open_app(page, server.url)
-    page.get_by_role("tab", name="ผู้ดำเนินการ / ผู้จัด").click()
-    page.locator(".st-key-staff_role").get_by_text(label).click()
-    page.locator(".st-key-staff_secret input").fill(secret)
-    page.get_by_role("button", name="เข้าสู่ระบบ").click()
-    wait_idle(page)
-    expect(page).to_have_url(re.compile(r"[?&]s=[\w.-]+"))
-
-
 def query(page: Page) -> dict[str, list[str]]:
     return parse_qs(urlparse(page.url).query)
 
 
 def heading(page: Page, text: str) -> Locator:
     return page.locator("h1", has_text=text)
-
-
-def submit_issue(page: Page, statement: str, cause: str = "") -> None:
-    page.locator(".st-key-new_statement textarea").fill(statement)
-    if cause:
-        page.locator(".st-key-new_cause textarea").fill(cause)
-    page.get_by_role("button", name="บันทึกประเด็นปัญหา").click()
-    wait_idle(page)
-    expect(page.locator("[data-testid='stException']")).to_have_count(0)
 
 
 def shown_statement(page: Page, text: str) -> Locator:
