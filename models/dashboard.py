@@ -86,10 +86,6 @@ class Snapshot:
     votes_cast: int
     figures: dict[str, go.Figure]
     version: int = 0
-    # The headline numbers, counted once here: `Summary` counts with pandas on each read.
-    issue_count: int = 0
-    active_groups: int = 0
-    group_count: int = 0
 
 
 @functools.lru_cache(maxsize=64)
@@ -110,16 +106,7 @@ def snapshot(engine: Engine, workshop_id: int, at_version: int, lang: str) -> Sn
         "words": charts.frequent_words_spec(word_frequencies(visible), lang),
     }
     frozen: dict[str, go.Figure] = {name: FrozenFigure(spec) for name, spec in specs.items()}
-    return Snapshot(
-        summary,
-        len(ranked),
-        sum(r.votes for r in ranked),
-        frozen,
-        at_version,
-        summary.issue_count,
-        summary.active_groups,
-        summary.group_count,
-    )
+    return Snapshot(summary, len(ranked), sum(r.votes for r in ranked), frozen, at_version)
 
 
 @functools.lru_cache(maxsize=50_000)

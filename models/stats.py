@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pandas as pd
@@ -20,7 +21,8 @@ class Summary:
     counts: pd.DataFrame  # index: group name, columns: domain id
     domains: list[Domain]
 
-    @property
+    # Counted once per summary: the live dashboard reads them on every refresh of every tab.
+    @functools.cached_property
     def issue_count(self) -> int:
         return int(self.counts.to_numpy().sum())
 
@@ -28,7 +30,7 @@ class Summary:
     def group_count(self) -> int:
         return len(self.counts.index)
 
-    @property
+    @functools.cached_property
     def active_groups(self) -> int:
         return int((self.counts.sum(axis=1) > 0).sum())
 

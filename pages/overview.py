@@ -25,10 +25,10 @@ def _live() -> None:
     # One horizontal container, not four columns: each block is one more message per
     # refresh to every open tab, and per-message cost is most of a refresh's cost.
     with st.container(horizontal=True, horizontal_alignment="distribute"):
-        st.metric(_ui.tr("overview.issues"), now.issue_count)
+        st.metric(_ui.tr("overview.issues"), now.summary.issue_count)
         st.metric(
             _ui.tr("overview.groups_active"),
-            f"{now.active_groups} / {now.group_count}",
+            f"{now.summary.active_groups} / {now.summary.group_count}",
         )
         st.metric(_ui.tr("dashboard.themes"), now.theme_count)
         st.metric(_ui.tr("dashboard.votes"), now.votes_cast)

@@ -125,4 +125,5 @@ def test_latest_follows_a_change_within_its_throttle(engine) -> None:
     add_issue(engine, workshop)
     dashboard.version(engine, workshop.id, max_age=0)
     time.sleep(dashboard.MIN_REBUILD_SECONDS)
-    assert dashboard.latest(engine, workshop.id, "th").issue_count == first.issue_count + 1
+    now = dashboard.latest(engine, workshop.id, "th")
+    assert now.summary.issue_count == first.summary.issue_count + 1
