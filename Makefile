@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := run
-.PHONY: run venv browser test lint format clean replicas
+.PHONY: run venv test-tools test lint format clean replicas
 
 run: $(STAMP)
 	$(BIN)/roundtable serve --port $(PORT)
@@ -26,11 +26,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# The browser tests drive Debian's Chromium: Playwright's own browser download can't run here.
-browser:
-	scripts/ensure-chromium
+# The browser tests drive Debian's Chromium (Playwright's own browser download can't run
+# here); with TEST_DATABASE_URL set the replica test also needs nginx.
+test-tools:
+	scripts/ensure-test-tools
 
-test: $(STAMP) browser
+test: $(STAMP) test-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q -n 2

@@ -123,7 +123,7 @@ def pair(fresh_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     """`deploy/replicas.py` on a fresh schema: nginx on one port, two replicas behind it."""
     nginx = os.environ.get("NGINX") or shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
-        pytest.fail("nginx is not installed: `apt-get install nginx` (CI's .ci/run does)")
+        pytest.fail("nginx is not installed: run scripts/ensure-test-tools (`make test` does)")
     run_dir = tmp_path
     port = _free_ports(3)
     env = {**os.environ, "DATABASE_URL": fresh_schema, "PYTHONUNBUFFERED": "1"}
