@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from models import backup, exports, i18n, io_issues, report
 from models.access import Identity
@@ -135,10 +136,46 @@ def _apply(df: pd.DataFrame, chosen: dict[str, str | None]) -> tuple[pd.DataFram
     return df.drop(columns=dropped), mapping
 
 
+def _css_string(text: str) -> str:
+    """`text` as a quoted CSS string that cannot end the string or the style element."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ")
+    return f'"{escaped}"'
+
+
+def _uploader(label: str, types: list[str], key: str, limit_mb: int) -> UploadedFile | None:
+    """A file uploader that speaks the session's language and states the limit we enforce.
+
+    Streamlit's uploader has its button ("Upload") and its limit line ("200MB per file") in
+    English only, so CSS puts our catalogue's words over them (screen readers read
+    generated content too); the limit is the one the models enforce, not the server's.
+    """
+    words = {
+        "button": _ui.tr("upload.button"),
+        "limit": _ui.tr("upload.limit", max=limit_mb, types=", ".join(t.upper() for t in types)),
+    }
+    css = {k: _css_string(v) for k, v in words.items()}
+    st.html(
+        f"""<style>
+.st-key-{key} [data-testid="stFileUploaderDropzone"] button p {{ font-size: 0; }}
+.st-key-{key} [data-testid="stFileUploaderDropzone"] button p::after {{
+  content: {css["button"]}; font-size: 1rem; }}
+.st-key-{key} [data-testid="stFileUploaderDropzoneInstructions"] span {{ font-size: 0; }}
+.st-key-{key} [data-testid="stFileUploaderDropzoneInstructions"] span::after {{
+  content: {css["limit"]}; font-size: 0.875rem; }}
+</style>"""
+    )
+    return st.file_uploader(label, type=types, key=key, max_upload_size=limit_mb)
+
+
 def import_section(engine: Engine, workshop: Workshop, who: Identity) -> None:
     st.subheader(_ui.tr("data.import"))
     st.caption(_ui.tr("data.import_hint"))
-    upload = st.file_uploader(_ui.tr("data.import"), type=["csv", "xlsx"], key="import_file")
+    upload = _uploader(
+        _ui.tr("data.import"),
+        ["csv", "xlsx"],
+        "import_file",
+        io_issues.MAX_IMPORT_BYTES // (1024 * 1024),
+    )
     if upload is None:
         return
     data = upload.getvalue()
@@ -175,7 +212,9 @@ def import_section(engine: Engine, workshop: Workshop, who: Identity) -> None:
 def restore_section(engine: Engine, who: Identity) -> None:
     st.subheader(_ui.tr("backup.restore"))
     st.caption(_ui.tr("backup.restore_hint"))
-    upload = st.file_uploader(_ui.tr("backup.file"), type=["json"], key="restore_file")
+    upload = _uploader(
+        _ui.tr("backup.file"), ["json"], "restore_file", backup.MAX_BACKUP_BYTES // (1024 * 1024)
+    )
     slug = st.text_input(_ui.tr("backup.new_slug"), key="restore_slug").strip()
     if upload is None or not st.button(_ui.tr("backup.button"), key="restore_go"):
         return

@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from models import workshops
+from models import i18n, workshops
 from models.errors import DomainError
 from models.workshops import WorkshopInput
 from pages import _ui
@@ -25,6 +25,8 @@ def _fields(prefix: str, current: WorkshopInput) -> WorkshopInput:
         _ui.tr("workshop.starts_on"), value=current.starts_on, key=f"{prefix}starts"
     )
     ends = right.date_input(_ui.tr("workshop.ends_on"), value=current.ends_on, key=f"{prefix}ends")
+    if _ui.lang() == "th" and starts and ends:  # the pickers are Gregorian; Thai papers are B.E.
+        st.caption(_ui.tr("workshop.dates_be", dates=i18n.format_date_range(starts, ends, "th")))
     left, right = st.columns(2)
     budget = left.number_input(
         _ui.tr("workshop.vote_budget"),
@@ -59,9 +61,11 @@ _ui.show_flash()
 _ui.workshop_caption(workshop, with_title=False)
 st.caption(f"{_ui.tr('workshop.view_code')}: {workshop.view_code}")
 
-with st.form("edit_workshop"):
+# Containers, not forms: a form sends its dates only on submit, and the Buddhist-era date
+# beside the pickers must follow what is picked.
+with st.container(border=True):
     data = _fields("ws_", WorkshopInput.model_validate(workshop, from_attributes=True))
-    if st.form_submit_button(_ui.tr("action.save"), type="primary"):
+    if st.button(_ui.tr("action.save"), type="primary", key="ws_save"):
         try:
             workshops.update_workshop(engine, actor=who.actor, workshop_id=workshop.id, data=data)  # type: ignore[arg-type]
         except DomainError as error:
@@ -70,12 +74,12 @@ with st.form("edit_workshop"):
             _ui.flash(_ui.tr("workshop.saved"))
             st.rerun()
 
-with st.expander(_ui.tr("workshop.create")), st.form("create_workshop"):
+with st.expander(_ui.tr("workshop.create")):
     today = dt.date.today()
     blank = WorkshopInput(title="", starts_on=today, ends_on=today)
     slug = st.text_input(_ui.tr("workshop.slug"), key="new_ws_slug", max_chars=80)
     data = _fields("new_ws_", blank)
-    if st.form_submit_button(_ui.tr("action.add")):
+    if st.button(_ui.tr("action.add"), key="new_ws_add"):
         try:
             created = workshops.create_workshop(
                 engine,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -195,10 +196,14 @@ def test_organizer_edits_workshop_and_groups(app_env) -> None:
     at = _app(Identity(Role.ORGANIZER))
     at.switch_page("pages/organizer_workshop.py").run()
     at.text_input(key="ws_venue").input("ห้องประชุม 1")
-    at.button(key="FormSubmitter:edit_workshop-บันทึก").click().run()
+    at.button(key="ws_save").click().run()
     assert not at.exception
     workshop, groups = _demo(app_env)
     assert workshop.venue == "ห้องประชุม 1"
+    # The Gregorian pickers have the Buddhist-era dates beside them, following the pick.
+    assert "ตรงกับ 14–16 มีนาคม 2561" in [c.value for c in at.caption]
+    at.date_input(key="ws_ends").set_value(dt.date(2018, 3, 20)).run()
+    assert "ตรงกับ 14–20 มีนาคม 2561" in [c.value for c in at.caption]
 
     at.switch_page("pages/organizer_groups.py").run()
     at.text_input(key="add_group_name").input("กลุ่มที่ 21")
