@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 
 from models import thai
@@ -13,8 +14,6 @@ from models import thai
 _NO_BREAK_BEFORE = frozenset(")]}»”’,.;:!?%-ๆฯ")
 # ... nor end with these (they stick to the word after).
 _NO_BREAK_AFTER = frozenset("([{«“‘")
-# A base character with the Thai marks written above or below it: never split apart.
-_CLUSTER = re.compile(r".[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]*", re.DOTALL)
 
 
 def words(text: str, *, keep: Iterable[str] = ()) -> list[str]:
@@ -51,32 +50,78 @@ def words(text: str, *, keep: Iterable[str] = ()) -> list[str]:
     return merged
 
 
+def clusters(text: str) -> list[str]:
+    """`text` as the characters a reader sees: a base with its marks (Thai vowels and tone
+    marks above and below, SARA AM, combining accents), emoji joined by ZWJ or modified,
+    variation selectors. A line is never cut inside one."""
+    out: list[str] = []
+    for char in text:
+        if out and (_attaches(char) or out[-1][-1] == "\u200d"):
+            out[-1] += char
+        else:
+            out.append(char)
+    return out
+
+
+def _attaches(char: str) -> bool:
+    return (
+        unicodedata.category(char) in ("Mn", "Mc", "Me")
+        or char in "\u0e33\u200d"
+        or "\ufe00" <= char <= "\ufe0f"
+        or "\U0001f3fb" <= char <= "\U0001f3ff"
+    )
+
+
+def _syllables(text: str) -> list[str]:
+    # Imported here, after models.thai has told pythainlp to stay read-only.
+    from pythainlp.tokenize import syllable_tokenize
+
+    pieces = syllable_tokenize(text, engine="dict")
+    return pieces if "".join(pieces) == text else [text]  # never lose a character
+
+
+# How an over-long piece is cut, coarsest first: between words (a kept unit such as a
+# group's name), at spaces (punctuation glued on after a space, as in "https://… ."),
+# between syllables, between clusters. Each level only ever hands its pieces to the next
+# one, so cutting ends after four levels whatever the text (issue #12: a piece that the
+# word level gave back whole used to recurse until RecursionError).
+_LEVELS: tuple[Callable[[str], list[str]], ...] = (
+    lambda text: words(text),
+    lambda text: [part for part in re.split(r"(\s+)", text) if part],
+    _syllables,
+    clusters,
+)
+
+
+def _cut(piece: str, width: float, measure: Callable[[str], float], level: int) -> list[str]:
+    if level == len(_LEVELS) or piece.isspace() or measure(piece) <= width:
+        return [piece]
+    return [
+        smaller
+        for part in _LEVELS[level](piece)
+        for smaller in _cut(part, width, measure, level + 1)
+    ]
+
+
 def _pack(pieces: Iterable[str], width: float, measure: Callable[[str], float]) -> list[str]:
-    """Pieces joined into lines of at most `width`; a piece too wide alone gets a line."""
+    """Pieces joined into lines of at most `width`; a piece too wide alone gets a line.
+    Spaces at a break are dropped."""
     lines, current = [], ""
     for piece in pieces:
+        if piece.isspace():
+            current += piece if current else ""
+            continue
         if current and measure(current + piece) > width:
-            lines.append(current)
+            lines.append(current.rstrip())
             current = ""
         current += piece
     return [*lines, current] if current else lines
 
 
 def _break_long(token: str, width: float, measure: Callable[[str], float]) -> list[str]:
-    """A piece wider than a line: a kept unit is wrapped after all, a word is cut between
-    syllables, and a syllable still too wide between character clusters."""
-    if any(c.isspace() for c in token):
-        return wrap(token, width, measure)
-    # Imported here, after models.thai has told pythainlp to stay read-only.
-    from pythainlp.tokenize import syllable_tokenize
-
-    pieces: list[str] = []
-    for syllable in syllable_tokenize(token, engine="dict"):
-        if measure(syllable) > width:
-            pieces += _CLUSTER.findall(syllable)
-        else:
-            pieces.append(syllable)
-    return _pack(pieces, width, measure)
+    """A piece wider than a line, as lines: cut as coarsely as fits (see `_LEVELS`), never
+    between a consonant and its marks."""
+    return _pack(_cut(token, width, measure, 0), width, measure) or [token]
 
 
 def wrap(
