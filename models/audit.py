@@ -2,13 +2,45 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, SQLModel, col, select
 
+from models.access import Identity
 from models.schema import AuditEvent
 
 _NOT_AUDITED = {"vector"}
+# Staff share one PIN, so the role alone cannot tell two facilitators apart: each staff
+# browser session adds its own label ("facilitator#3fa2"). Undo and conflict checks use
+# the whole string; the audit log shows the role and the label.
+SESSION_SEP = "#"
+
+
+def session_actor(actor: str, label: str) -> str:
+    """`facilitator#3fa2`: one staff session's name in the audit trail."""
+    return f"{actor}{SESSION_SEP}{label}" if label else actor
+
+
+def actor_role(actor: str) -> str:
+    """The role part of an actor (`facilitator#3fa2` -> `facilitator`)."""
+    return actor.split(SESSION_SEP, 1)[0]
+
+
+def actor_label(actor: str) -> str:
+    """The session part of an actor (`facilitator#3fa2` -> `3fa2`), or ''."""
+    return actor.partition(SESSION_SEP)[2]
+
+
+@dataclass(frozen=True)
+class SessionIdentity(Identity):
+    """A staff identity that signs its audit events with its browser session's label."""
+
+    label: str = ""
+
+    @property
+    def actor(self) -> str:
+        return session_actor(super().actor, self.label)
 
 
 def snapshot(row: SQLModel) -> dict[str, Any]:
@@ -96,3 +128,40 @@ def events(session: Session, workshop_id: int, *, limit: int = 200) -> list[Audi
         .limit(limit)
     )
     return list(session.exec(query))
+
+
+Rows = dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]]
+
+
+def _rows(event: AuditEvent) -> Rows:
+    before = (event.before or {}).get("rows") or {}
+    after = (event.after or {}).get("rows") or {}
+    return {key: (before.get(key), after.get(key)) for key in {*before, *after}}
+
+
+def staff_changes_since(
+    session: Session, workshop_id: int, seen: int, *, excluding: str
+) -> list[tuple[AuditEvent, Rows]]:
+    """Staff events after event `seen` not by `excluding`, with the rows each changed.
+
+    An undo changed the rows of the event it undid, so it reports those. Groups' events
+    are left out: a group editing its issue's text does not make a board action wrong.
+    """
+    found = session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.workshop_id == workshop_id,
+            col(AuditEvent.id) > seen,
+            AuditEvent.actor != excluding,
+        )
+        .order_by(col(AuditEvent.id))
+    ).all()
+    out = []
+    for event in found:
+        if event.actor.startswith("group:"):
+            continue
+        source = event
+        if event.action == "undo" and event.entity_id is not None:
+            source = session.get(AuditEvent, event.entity_id) or event
+        out.append((event, _rows(source)))
+    return out

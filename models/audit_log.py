@@ -14,9 +14,11 @@ from models.schema import BreakoutGroup
 def actor_name(actor: str, groups: dict[int, str], lang: str) -> str:
     if actor.startswith("group:"):
         return groups.get(int(actor.split(":", 1)[1]), actor)
-    key = f"role.{actor}"
+    role, label = audit.actor_role(actor), audit.actor_label(actor)
+    key = f"role.{role}"
     name = i18n.t(lang, key)
-    return actor if name == key else name
+    name = role if name == key else name
+    return f"{name} #{label}" if label else name  # two facilitators share one PIN
 
 
 def recent(

@@ -3,6 +3,12 @@
 Every command here is one transaction with one undoable audit event (models.undo).
 Issues are never deleted by grouping: merging, splitting and removing themes only
 move issues between themes or back to "not grouped".
+
+Two facilitators may work the board at once. A board command may carry `seen`, the
+workshop version (newest audit event id, models.views.version) its page was drawn at:
+if another staff actor changed a theme or issue the command acts on since then, the
+command is refused with `error.board.changed` instead of acting on a board the user
+never saw (for example merging a theme whose issues a colleague just moved out).
 """
 
 from __future__ import annotations
@@ -80,6 +86,31 @@ def _issues(session: Session, workshop_id: int, issue_ids: Iterable[int]) -> lis
     return found
 
 
+def _check_unchanged(
+    session: Session,
+    *,
+    workshop_id: int,
+    seen: int | None,
+    actor: str,
+    themes: Iterable[int | None] = (),
+    issues: Iterable[int] = (),
+    members_of: Iterable[int] = (),
+) -> None:
+    """Refuse when someone else changed these themes/issues (or who is in `members_of`)
+    after event `seen`. `seen=None` (the CLI, scripts) skips the check."""
+    if seen is None:
+        return
+    keys = {f"theme:{t}" for t in themes if t is not None} | {f"issue:{i}" for i in issues}
+    members = set(members_of)
+    for event, rows in audit.staff_changes_since(session, workshop_id, seen, excluding=actor):
+        for key, sides in rows.items():
+            moved = key.startswith("issue:") and any(
+                side is not None and side.get("theme_id") in members for side in sides
+            )
+            if key in keys or moved:
+                raise DomainError("error.board.changed", who=event.actor)
+
+
 def _title(value: str) -> str:
     return text.clean(
         value, field="theme_title", required=True, max_length=MAX_TITLE, multiline=False
@@ -124,12 +155,14 @@ def create_theme(
     title: str,
     description: str = "",
     issue_ids: Iterable[int] = (),
+    seen: int | None = None,
 ) -> Theme:
     """A new theme, optionally with issues moved into it, as one undoable action."""
     title, description = _title(title), _description(description)
     issue_ids = list(issue_ids)
     with db.write(engine) as session:
         _workshop(session, workshop_id)
+        _check_unchanged(session, workshop_id=workshop_id, seen=seen, actor=actor, issues=issue_ids)
         changes = audit.Changes()
         last = session.exec(
             select(Theme.position)
@@ -159,11 +192,15 @@ def update_theme(
     theme_id: int,
     title: str,
     description: str = "",
+    seen: int | None = None,
 ) -> Theme:
     title, description = _title(title), _description(description)
     with db.write(engine) as session:
         _workshop(session, workshop_id)
         theme = _theme(session, workshop_id, theme_id)
+        _check_unchanged(
+            session, workshop_id=workshop_id, seen=seen, actor=actor, themes=[theme_id]
+        )
         changes = audit.Changes()
         changes.touch(theme)
         theme.title, theme.description = title, description
@@ -173,13 +210,32 @@ def update_theme(
 
 
 def move_issues(
-    engine: Engine, *, actor: str, workshop_id: int, issue_ids: Iterable[int], theme_id: int | None
+    engine: Engine,
+    *,
+    actor: str,
+    workshop_id: int,
+    issue_ids: Iterable[int],
+    theme_id: int | None,
+    seen: int | None = None,
 ) -> int:
-    """Move issues into a theme, or out of any theme with `theme_id=None`; returns how many."""
+    """Move issues into a theme, or out of any theme with `theme_id=None`; returns how many.
+
+    Others adding issues to the same theme meanwhile is no conflict (one facilitator per
+    domain fills shared themes); the issues or the theme itself changing is.
+    """
+    issue_ids = list(issue_ids)
     with db.write(engine) as session:
         _workshop(session, workshop_id)
         if theme_id is not None:
             _theme(session, workshop_id, theme_id)
+        _check_unchanged(
+            session,
+            workshop_id=workshop_id,
+            seen=seen,
+            actor=actor,
+            themes=[theme_id],
+            issues=issue_ids,
+        )
         changes = audit.Changes()
         _assign(changes, _issues(session, workshop_id, issue_ids), theme_id)
         if changes:
@@ -188,7 +244,13 @@ def move_issues(
 
 
 def merge_themes(
-    engine: Engine, *, actor: str, workshop_id: int, source_id: int, target_id: int
+    engine: Engine,
+    *,
+    actor: str,
+    workshop_id: int,
+    source_id: int,
+    target_id: int,
+    seen: int | None = None,
 ) -> Theme:
     """Move every issue of `source` into `target`; `source` is retired (undo brings it back)."""
     if source_id == target_id:
@@ -197,6 +259,14 @@ def merge_themes(
         _workshop(session, workshop_id)
         source = _theme(session, workshop_id, source_id)
         target = _theme(session, workshop_id, target_id)
+        _check_unchanged(
+            session,
+            workshop_id=workshop_id,
+            seen=seen,
+            actor=actor,
+            themes=[source_id, target_id],
+            members_of=[source_id],
+        )
         changes = audit.Changes()
         _assign(changes, session.exec(select(Issue).where(Issue.theme_id == source_id)), target_id)
         # Recommendations follow their issues; votes stay on the retired theme (they are
@@ -222,12 +292,22 @@ def split_theme(
     theme_id: int,
     issue_ids: Iterable[int],
     title: str,
+    seen: int | None = None,
 ) -> Theme:
     """A new theme made of some issues of an existing one."""
     title = _title(title)
+    issue_ids = list(issue_ids)
     with db.write(engine) as session:
         _workshop(session, workshop_id)
         original = _theme(session, workshop_id, theme_id)
+        _check_unchanged(
+            session,
+            workshop_id=workshop_id,
+            seen=seen,
+            actor=actor,
+            themes=[theme_id],
+            issues=issue_ids,
+        )
         moving = _issues(session, workshop_id, issue_ids)
         if any(issue.theme_id != theme_id for issue in moving):
             raise DomainError("error.theme.not_in_theme")
@@ -241,11 +321,21 @@ def split_theme(
     return theme
 
 
-def delete_theme(engine: Engine, *, actor: str, workshop_id: int, theme_id: int) -> None:
+def delete_theme(
+    engine: Engine, *, actor: str, workshop_id: int, theme_id: int, seen: int | None = None
+) -> None:
     """Retire a theme; its issues go back to "not grouped"."""
     with db.write(engine) as session:
         _workshop(session, workshop_id)
         theme = _theme(session, workshop_id, theme_id)
+        _check_unchanged(
+            session,
+            workshop_id=workshop_id,
+            seen=seen,
+            actor=actor,
+            themes=[theme_id],
+            members_of=[theme_id],
+        )
         changes = audit.Changes()
         _assign(changes, session.exec(select(Issue).where(Issue.theme_id == theme_id)), None)
         changes.touch(theme)
@@ -255,12 +345,25 @@ def delete_theme(engine: Engine, *, actor: str, workshop_id: int, theme_id: int)
 
 
 def mark_duplicates(
-    engine: Engine, *, actor: str, workshop_id: int, original_id: int, duplicate_ids: Iterable[int]
+    engine: Engine,
+    *,
+    actor: str,
+    workshop_id: int,
+    original_id: int,
+    duplicate_ids: Iterable[int],
+    seen: int | None = None,
 ) -> None:
     """Mark issues as saying the same as `original`; they join its theme."""
     duplicate_ids = [i for i in duplicate_ids if i != original_id]
     with db.write(engine) as session:
         _workshop(session, workshop_id)
+        _check_unchanged(
+            session,
+            workshop_id=workshop_id,
+            seen=seen,
+            actor=actor,
+            issues=[original_id, *duplicate_ids],
+        )
         (original,) = _issues(session, workshop_id, [original_id])
         changes = audit.Changes()
         for issue in _issues(session, workshop_id, duplicate_ids):
@@ -281,13 +384,21 @@ def unmark_duplicate(engine: Engine, *, actor: str, workshop_id: int, issue_id: 
 
 
 def hide_issues(
-    engine: Engine, *, actor: str, workshop_id: int, issue_ids: Iterable[int], reason: str
+    engine: Engine,
+    *,
+    actor: str,
+    workshop_id: int,
+    issue_ids: Iterable[int],
+    reason: str,
+    seen: int | None = None,
 ) -> None:
     """Moderation: the issues leave the board and the charts; their groups see why."""
     reason = text.clean(reason, field="hide_reason", required=True, max_length=500, multiline=False)
+    issue_ids = list(issue_ids)
     with db.write(engine) as session:
         if session.get(Workshop, workshop_id) is None:
             raise NotFound("workshop")
+        _check_unchanged(session, workshop_id=workshop_id, seen=seen, actor=actor, issues=issue_ids)
         changes = audit.Changes()
         for issue in _issues(session, workshop_id, issue_ids):
             changes.touch(issue)

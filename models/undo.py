@@ -5,12 +5,19 @@ row back as it was: rows the command deleted are re-inserted, changed rows get t
 old values, rows it created are removed. If something changed a row since (a group
 edited an issue the facilitator had moved), the undo stops with a clear message
 rather than overwrite that later work.
+
+Two facilitators may share the board (one PIN, one session label each, see
+models.audit.SessionIdentity): with `mine_only`, undo takes back the newest action of
+the asking actor, never a colleague's.
 """
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
@@ -39,13 +46,23 @@ STAFF_ACTORS = ("facilitator", "organizer", "cli")
 _IGNORED = {"updated_at"}
 
 
-def _undoable(session: Session, workshop_id: int) -> list[AuditEvent]:
+def _undoable(session: Session, workshop_id: int, by: str | None = None) -> list[AuditEvent]:
+    """Undoable staff events, newest first; only `by`'s when given."""
+    actor = col(AuditEvent.actor)
+    who = (
+        actor == by
+        if by is not None
+        else or_(
+            actor.in_(STAFF_ACTORS),
+            *(actor.startswith(f"{role}{audit.SESSION_SEP}") for role in STAFF_ACTORS),
+        )
+    )
     query = (
         select(AuditEvent)
         .where(
             AuditEvent.workshop_id == workshop_id,
             col(AuditEvent.undone_at).is_(None),
-            col(AuditEvent.actor).in_(STAFF_ACTORS),
+            who,
             AuditEvent.action != "undo",
         )
         .order_by(col(AuditEvent.id).desc())
@@ -53,11 +70,33 @@ def _undoable(session: Session, workshop_id: int) -> list[AuditEvent]:
     return [e for e in session.exec(query) if e.before and "rows" in e.before]
 
 
-def next_undo(engine: Engine, workshop_id: int) -> AuditEvent | None:
-    """The action `undo_last` would undo now, to name it on the button."""
+def next_undo(engine: Engine, workshop_id: int, *, by: str | None = None) -> AuditEvent | None:
+    """The action `undo_last` would undo now (only `by`'s when given), to name it."""
     with db.read(engine) as session:
-        found = _undoable(session, workshop_id)
+        found = _undoable(session, workshop_id, by)
     return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class UndoState:
+    """What an undo button says: the asker's next undo, and the newest of anyone's."""
+
+    mine: AuditEvent | None
+    newest: AuditEvent | None
+
+    @property
+    def newest_is_someone_elses(self) -> bool:
+        return self.newest is not None and (self.mine is None or self.newest.id != self.mine.id)
+
+
+@functools.lru_cache(maxsize=32)
+def state(engine: Engine, workshop_id: int, at_version: tuple[int, str], actor: str) -> UndoState:
+    """`UndoState` for one workshop version (models.views.version) and one actor."""
+    del at_version  # part of the cache key only
+    with db.read(engine) as session:
+        everyone = _undoable(session, workshop_id)
+    mine = next((e for e in everyone if e.actor == actor), None)
+    return UndoState(mine, everyone[0] if everyone else None)
 
 
 def _parse(model: type[SQLModel], fields: dict[str, Any]) -> dict[str, Any]:
@@ -70,18 +109,23 @@ def _split(key: str) -> tuple[type[SQLModel], int]:
     return TABLES[table], int(row_id)
 
 
-def undo_last(engine: Engine, *, actor: str, workshop_id: int) -> AuditEvent:
-    """Undo the newest staff action not yet undone; returns the event it undid."""
+def undo_last(
+    engine: Engine, *, actor: str, workshop_id: int, mine_only: bool = False
+) -> AuditEvent:
+    """Undo the newest staff action not yet undone; returns the event it undid.
+
+    With `mine_only`, the newest action of `actor` itself (a colleague's stay).
+    """
     try:
-        return _undo_last(engine, actor=actor, workshop_id=workshop_id)
+        return _undo_last(engine, actor=actor, workshop_id=workshop_id, mine_only=mine_only)
     except IntegrityError as error:
         # A re-inserted row's id was taken again since (SQLite reuses the highest id).
         raise DomainError("error.undo.id_taken") from error
 
 
-def _undo_last(engine: Engine, *, actor: str, workshop_id: int) -> AuditEvent:
+def _undo_last(engine: Engine, *, actor: str, workshop_id: int, mine_only: bool) -> AuditEvent:
     with db.write(engine) as session:
-        found = _undoable(session, workshop_id)
+        found = _undoable(session, workshop_id, actor if mine_only else None)
         if not found:
             raise DomainError("error.undo.nothing")
         event = found[0]

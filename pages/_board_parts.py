@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from models import themes, undo, views
+from models import audit, themes, undo, views
 from models.access import Identity
 from models.db import Engine
 from models.errors import DomainError
@@ -23,32 +23,94 @@ from pages import _ui
 ss = st.session_state
 
 
-def _run(command: Callable[..., Any], done: str, **kwargs: Any) -> None:
-    """A board command from a widget callback: flash on success, error on the next render."""
+# What a successful command empties: the selection it acted on and what was typed for it.
+_SELECTION_INPUTS = ("board_numbers",)
+_NO_SELECTION = {"selection": {"rows": [], "columns": [], "cells": []}}
+
+
+def _run(
+    command: Callable[..., Any], done: str, /, *, clears: tuple[str, ...] = (), **kwargs: Any
+) -> None:
+    """A board command from a widget callback: flash on success, error on the next render.
+
+    On success the table's ticks and the typed numbers are cleared (the rows they
+    pointed at have moved), with the inputs in `clears`; a refusal keeps them to retry.
+    """
     try:
         command(**kwargs)
     except DomainError as error:
+        if error.key == "error.board.changed":  # name the colleague as people read it
+            error = DomainError(error.key, who=actor_name(error.values["who"]))
         ss["board_error"] = error
-    else:
-        _ui.flash(_ui.tr(done))
+        return
+    _ui.flash(_ui.tr(done))
+    if "issue_ids" in kwargs or "duplicate_ids" in kwargs:
+        ss["board_table"] = _NO_SELECTION
+        for key in (*_SELECTION_INPUTS, *clears):
+            ss[key] = ""
 
 
 def undo_bar(engine: Engine, who: Identity, workshop: Workshop, version: views.Version) -> None:
-    nxt = views.next_undo(engine, workshop.id, version)  # type: ignore[arg-type]
+    """Undo this session's own newest action; say so when a colleague's is newer."""
+    state = undo.state(engine, workshop.id, version, who.actor)  # type: ignore[arg-type]
+    mine = state.mine
     label = (
-        _ui.tr("board.undo", action=_ui.tr(f"audit.{nxt.action}"))
-        if nxt
+        _ui.tr("board.undo", action=_ui.tr(f"audit.{mine.action}"))
+        if mine
         else _ui.tr("board.undo_none")
     )
     st.button(
         label,
         key="board_undo",
         icon=":material/undo:",
-        disabled=nxt is None,
+        disabled=mine is None,
         on_click=_run,
         args=(undo.undo_last, "board.undone"),
-        kwargs={"engine": engine, "actor": who.actor, "workshop_id": workshop.id},
+        kwargs={
+            "engine": engine,
+            "actor": who.actor,
+            "workshop_id": workshop.id,
+            "mine_only": True,
+        },
     )
+    if state.newest_is_someone_elses:
+        newest = state.newest
+        st.caption(
+            _ui.tr(
+                "board.undo_others",
+                action=_ui.tr(f"audit.{newest.action}"),  # type: ignore[union-attr]
+                who=actor_name(newest.actor),  # type: ignore[union-attr]  # no user text
+            )
+        )
+
+
+def actor_name(actor: str) -> str:
+    """`ผู้ดำเนินการ #3fa2`: a staff actor as people read it."""
+    role, label = audit.actor_role(actor), audit.actor_label(actor)
+    name = _ui.tr(f"role.{role}")
+    name = role if name == f"role.{role}" else name
+    return f"{name} #{label}" if label else name
+
+
+def keep_selection(shown_ids: list[int]) -> None:
+    """Before the table is drawn: keep the ticks on the same issues when its rows changed.
+
+    The table's selection is by row position. When the rows change under it (a filter,
+    or a colleague's move shown on a rerun) the ticks would land on other issues; here
+    they follow the issues instead, and drop those no longer shown.
+    """
+    previous = ss.get("board_shown_ids")
+    table = ss.get("board_table")
+    if previous is None or previous == shown_ids or not table:
+        return
+    rows = list(table["selection"]["rows"])
+    if not rows:
+        return
+    picked = [previous[r] for r in rows if r < len(previous)]
+    where = {number: index for index, number in enumerate(shown_ids)}
+    ss["board_table"] = {
+        "selection": {"rows": [where[n] for n in picked if n in where], "columns": [], "cells": []}
+    }
 
 
 def remember_shown(shown: pd.DataFrame) -> None:
@@ -69,25 +131,30 @@ def selected_ids() -> list[int]:
     return list(dict.fromkeys(picked + typed))
 
 
-def selection_actions(
-    engine: Engine, who: Identity, workshop: Workshop, titles: dict[int, str]
-) -> None:
+def base(engine: Engine, who: Identity, workshop: Workshop, version: views.Version) -> dict:
+    """Every board command's common arguments; `seen` lets it refuse on a changed board."""
+    return {"engine": engine, "actor": who.actor, "workshop_id": workshop.id, "seen": version[0]}
+
+
+def selection_actions(base: dict[str, Any], titles: dict[int, str], closed: bool) -> None:
+    """The actions on the selected issues; `closed` (grouping not allowed now) disables them."""
     st.text_input(_ui.tr("board.numbers"), key="board_numbers", placeholder="12, 15, 18")
     now = selected_ids()
     st.caption(_ui.tr("board.selected", count=len(now), numbers=", ".join(map(str, now))))
-    base = {"engine": engine, "actor": who.actor, "workshop_id": workshop.id}
     new, move, other = st.columns([3, 3, 2])
     new.text_input(_ui.tr("board.new_title"), key="board_new_title")
     new.button(
         _ui.tr("board.create"),
         key="board_create",
         type="primary",
+        disabled=closed,
         on_click=lambda: _run(
             themes.create_theme,
             "board.created",
             **base,
             title=ss["board_new_title"],
             issue_ids=selected_ids(),
+            clears=("board_new_title",),
         ),
     )
     target = move.selectbox(
@@ -100,7 +167,7 @@ def selection_actions(
     move.button(
         _ui.tr("board.move"),
         key="board_move",
-        disabled=target is None,
+        disabled=closed or target is None,
         on_click=lambda: _run(
             themes.move_issues, "board.moved", **base, issue_ids=selected_ids(), theme_id=target
         ),
@@ -108,6 +175,7 @@ def selection_actions(
     other.button(
         _ui.tr("board.ungroup"),
         key="board_ungroup",
+        disabled=closed,
         on_click=lambda: _run(
             themes.move_issues, "board.moved", **base, issue_ids=selected_ids(), theme_id=None
         ),
@@ -116,6 +184,7 @@ def selection_actions(
         _ui.tr("board.duplicates"),
         key="board_duplicates",
         help=_ui.tr("board.duplicates_help"),
+        disabled=closed,
         on_click=lambda: _run(
             themes.mark_duplicates,
             "board.marked",
@@ -135,22 +204,21 @@ def selection_actions(
             **base,
             issue_ids=selected_ids(),
             reason=ss["board_hide_reason"],
+            clears=("board_hide_reason",),
         ),
     )
 
 
 def theme_card(
-    engine: Engine,
-    who: Identity,
-    workshop: Workshop,
+    base: dict[str, Any],
     view: themes.ThemeView,
     group_total: int,
     groups: dict[int, str],
     domains: dict[int, str],
     titles: dict[int, str],
+    closed: bool,
 ) -> None:
     theme = view.theme
-    base = {"engine": engine, "actor": who.actor, "workshop_id": workshop.id}
     raised = _ui.tr("board.raised_by", count=len(view.group_ids), total=group_total)
     card = st.expander(
         f"{_ui.md(theme.title)} · {view.issue_count} · {raised}",
@@ -180,6 +248,7 @@ def theme_card(
         save.button(
             _ui.tr("action.save"),
             key=f"theme_save_{theme.id}",
+            disabled=closed,
             on_click=lambda: _run(
                 themes.update_theme,
                 "board.saved",
@@ -200,7 +269,7 @@ def theme_card(
         merge.button(
             _ui.tr("board.merge"),
             key=f"theme_merge_go_{theme.id}",
-            disabled=into is None,
+            disabled=closed or into is None,
             on_click=lambda: _run(
                 themes.merge_themes, "board.merged", **base, source_id=theme.id, target_id=into
             ),
@@ -209,6 +278,7 @@ def theme_card(
             _ui.tr("board.split"),
             key=f"theme_split_{theme.id}",
             help=_ui.tr("board.split_help"),
+            disabled=closed,
             on_click=lambda: _run(
                 themes.split_theme,
                 "board.created",
@@ -216,18 +286,18 @@ def theme_card(
                 theme_id=theme.id,
                 issue_ids=selected_ids(),
                 title=ss.get("board_new_title") or theme.title,
+                clears=("board_new_title",),
             ),
         )
         delete.button(
             _ui.tr("action.delete"),
             key=f"theme_delete_{theme.id}",
+            disabled=closed,
             on_click=lambda: _run(themes.delete_theme, "board.deleted", **base, theme_id=theme.id),
         )
 
 
-def hidden_row(
-    engine: Engine, who: Identity, workshop: Workshop, issue: Issue, groups: dict[int, str]
-) -> None:
+def hidden_row(base: dict[str, Any], issue: Issue, groups: dict[int, str]) -> None:
     text, button = st.columns([5, 1], vertical_alignment="center")
     text.text(
         f"#{issue.id} {groups.get(issue.group_id, '')}: {issue.statement}\n→ {issue.hidden_reason}"
@@ -238,9 +308,7 @@ def hidden_row(
         on_click=lambda: _run(
             themes.unhide_issue,
             "board.unhidden",
-            engine=engine,
-            actor=who.actor,
-            workshop_id=workshop.id,
+            **{k: v for k, v in base.items() if k != "seen"},
             issue_id=issue.id,
         ),
     )

@@ -7,10 +7,10 @@ import streamlit as st
 
 from models import phases, views
 from pages import _board_parts as _board
+from pages import _staff, _ui
 from pages import _suggest_parts as _suggest
-from pages import _ui
 
-who = _ui.guard("board")
+who = _staff.identity("board")
 engine = _ui.engine()
 workshop, version = _ui.current()
 # Built once per change of the workshop (models.views), not on every click.
@@ -29,8 +29,10 @@ _ui.show_flash()
 if error := ss.pop("board_error", None):
     _ui.show_error(error)
 _board.undo_bar(engine, who, workshop, version)
-if not phases.allows(workshop.phase, "group_themes"):
+closed = not phases.allows(workshop.phase, "group_themes")
+if closed:  # the buttons below are disabled: say why before anyone tries them
     st.info(_ui.tr("board.closed", phase=_ui.tr(f"phase.{workshop.phase}")))
+base = _board.base(engine, who, workshop, version)
 
 # --- filters -----------------------------------------------------------------------------
 left, middle, right, last = st.columns([2, 2, 3, 2])
@@ -69,6 +71,7 @@ total = len(table) if scope == "all" else len(board.ungrouped)
 shown = table[mask].reset_index(drop=True)
 
 st.caption(_ui.tr("board.count", shown=len(shown), total=total))
+_board.keep_selection([int(n) for n in shown["no"]])
 st.dataframe(
     shown.drop(columns=["_group_id", "_domain_id", "_grouped"]).rename(
         columns=lambda c: _ui.tr(f"board.col_{c}")
@@ -84,12 +87,12 @@ _board.remember_shown(shown)
 
 # --- actions on the selection, then the themes --------------------------------------------
 with st.container(border=True):
-    _board.selection_actions(engine, who, workshop, titles)
+    _board.selection_actions(base, titles, closed)
 _suggest.panel(engine, who, workshop, len(board.ungrouped), groups, domains)
 st.subheader(_ui.tr("board.themes", count=len(board.themes)))
 for view in board.themes:
-    _board.theme_card(engine, who, workshop, view, board.group_count, groups, domains, titles)
+    _board.theme_card(base, view, board.group_count, groups, domains, titles, closed)
 if board.hidden:
     with st.expander(_ui.tr("board.hidden", count=len(board.hidden))):
         for issue in board.hidden:
-            _board.hidden_row(engine, who, workshop, issue, groups)
+            _board.hidden_row(base, issue, groups)

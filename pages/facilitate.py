@@ -10,11 +10,11 @@ import streamlit as st
 from models import audit_log, phases, undo
 from models.errors import DomainError
 from models.schema import Phase, utcnow
-from pages import _ui
+from pages import _board_parts, _staff, _ui
 
-who = _ui.guard("facilitate")
+who = _staff.identity("facilitate")
 engine = _ui.engine()
-workshop = _ui.workshop()
+workshop, version = _ui.current()
 order = list(Phase)
 
 st.title(_ui.tr("facilitate.title"))
@@ -58,7 +58,9 @@ if st.button(_ui.tr(reveal_key), key="reveal_toggle"):
     st.rerun()
 
 st.subheader(_ui.tr("facilitate.log"))
-nxt = undo.next_undo(engine, workshop.id)  # type: ignore[arg-type]
+st.caption(_ui.tr("facilitate.you_are", who=_board_parts.actor_name(who.actor)))
+undo_state = undo.state(engine, workshop.id, version, who.actor)  # type: ignore[arg-type]
+nxt = undo_state.mine  # this session's own: a colleague's actions are theirs to undo
 if st.button(
     _ui.tr("board.undo", action=_ui.tr(f"audit.{nxt.action}"))
     if nxt
@@ -68,7 +70,7 @@ if st.button(
     disabled=nxt is None,
 ):
     try:
-        undo.undo_last(engine, actor=who.actor, workshop_id=workshop.id)  # type: ignore[arg-type]
+        undo.undo_last(engine, actor=who.actor, workshop_id=workshop.id, mine_only=True)  # type: ignore[arg-type]
     except DomainError as error:
         st.session_state["facilitate_error"] = error
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models import phases, themes, undo
+from models import phases, themes, undo, views
 from models.errors import DomainError
 from models.schema import Phase
 from tests.factories import add_issue, make_workshop
@@ -323,3 +323,126 @@ def test_merge_carries_recommendations_and_undo_returns_them(seeded) -> None:
     assert [
         r.id for r in recommendations.by_theme_and_level(engine, workshop.id)[a.id]["cluster"]
     ] == [rec.id]
+
+
+# --- two facilitators: undo by actor, refusal of actions on a board changed meanwhile ------
+
+ANN, BEN = "facilitator#a1a1", "facilitator#b2b2"  # one PIN, two browser sessions
+
+
+def _seen(engine, workshop_id) -> int:
+    """The version a page would be drawn at (the newest audit event's id)."""
+    return views.version(engine, workshop_id)[0]
+
+
+def test_undo_takes_back_the_actors_own_latest_action(seeded) -> None:
+    engine, workshop, ids = seeded
+    ws = workshop.id
+    mine = themes.create_theme(engine, actor=ANN, workshop_id=ws, title="ของแอน", issue_ids=ids[:2])
+    theirs = themes.create_theme(
+        engine, actor=BEN, workshop_id=ws, title="ของเบน", issue_ids=ids[2:4]
+    )
+    assert undo.next_undo(engine, ws, by=ANN).entity_id == mine.id
+    assert undo.next_undo(engine, ws).actor == BEN  # the newest of anyone's: Ben's
+    undone = undo.undo_last(engine, actor=ANN, workshop_id=ws, mine_only=True)
+    assert undone.actor == ANN
+    titles = [v.theme.title for v in themes.board(engine, ws).themes]
+    assert titles == ["ของเบน"]  # Ben's theme untouched
+    assert theirs.id == themes.board(engine, ws).themes[0].theme.id
+    with pytest.raises(DomainError) as caught:  # Ann has nothing left to undo
+        undo.undo_last(engine, actor=ANN, workshop_id=ws, mine_only=True)
+    assert caught.value.key == "error.undo.nothing"
+    assert undo.next_undo(engine, ws, by=BEN).entity_id == theirs.id
+
+
+def test_undo_state_names_a_colleagues_newer_action(seeded) -> None:
+    engine, workshop, ids = seeded
+    ws = workshop.id
+    themes.create_theme(engine, actor=ANN, workshop_id=ws, title="ก", issue_ids=ids[:1])
+    themes.create_theme(engine, actor=BEN, workshop_id=ws, title="ข", issue_ids=ids[1:2])
+    state = undo.state(engine, ws, views.version(engine, ws), ANN)
+    assert state.mine.actor == ANN and state.newest.actor == BEN
+    assert state.newest_is_someone_elses
+    assert not undo.state(engine, ws, views.version(engine, ws), BEN).newest_is_someone_elses
+
+
+def _move(engine, ws, actor, ids, theme_id, seen):
+    return themes.move_issues(
+        engine, actor=actor, workshop_id=ws, issue_ids=ids, theme_id=theme_id, seen=seen
+    )
+
+
+def test_move_on_a_theme_a_colleague_just_renamed_is_refused(seeded) -> None:
+    engine, workshop, ids = seeded
+    ws = workshop.id
+    theme = themes.create_theme(engine, actor=ANN, workshop_id=ws, title="ครู", issue_ids=ids[:1])
+    seen = _seen(engine, ws)  # Ben's page is drawn here
+    themes.update_theme(engine, actor=ANN, workshop_id=ws, theme_id=theme.id, title="งบ")
+    with pytest.raises(DomainError) as caught:
+        _move(engine, ws, BEN, ids[1:3], theme.id, seen)
+    assert caught.value.key == "error.board.changed"
+    assert caught.value.values["who"] == ANN
+    assert sorted(i.id for i in themes.board(engine, ws).themes[0].issues) == ids[:1]
+    # Drawn again (a newer `seen`), the same move goes through.
+    assert _move(engine, ws, BEN, ids[1:3], theme.id, _seen(engine, ws)) == 2
+
+
+def test_moving_issues_a_colleague_just_moved_is_refused(seeded) -> None:
+    engine, workshop, ids = seeded
+    ws = workshop.id
+    one = themes.create_theme(engine, actor=ANN, workshop_id=ws, title="หนึ่ง")
+    two = themes.create_theme(engine, actor=ANN, workshop_id=ws, title="สอง")
+    seen = _seen(engine, ws)
+    _move(engine, ws, ANN, ids[:2], one.id, None)
+    with pytest.raises(DomainError) as caught:
+        _move(engine, ws, BEN, ids[1:3], two.id, seen)
+    assert caught.value.key == "error.board.changed"
+
+
+def test_one_facilitator_per_domain_fill_the_same_theme_without_refusal(seeded) -> None:
+    engine, workshop, ids = seeded
+    ws = workshop.id
+    theme = themes.create_theme(engine, actor=ANN, workshop_id=ws, title="ร่วม")
+    seen_ann = seen_ben = _seen(engine, ws)  # both pages drawn, then both act
+    _move(engine, ws, ANN, [ids[0], ids[2]], theme.id, seen_ann)
+    _move(engine, ws, BEN, [ids[1], ids[3]], theme.id, seen_ben)
+    assert len(themes.board(engine, ws).themes[0].issues) == 4
+
+
+@pytest.mark.parametrize("colleague", ["move_out", "merge_in", "undo"])
+def test_merge_of_a_theme_whose_issues_changed_is_refused(seeded, colleague) -> None:
+    engine, workshop, ids = seeded
+    ws = workshop.id
+    source = themes.create_theme(engine, actor=BEN, workshop_id=ws, title="ต้น", issue_ids=ids[:2])
+    target = themes.create_theme(engine, actor=BEN, workshop_id=ws, title="ปลาย")
+    other = themes.create_theme(engine, actor=ANN, workshop_id=ws, title="อื่น", issue_ids=ids[4:])
+    seen = _seen(engine, ws)  # Ben sees "ต้น" with two issues
+    if colleague == "move_out":
+        _move(engine, ws, ANN, ids[:1], None, None)
+    elif colleague == "merge_in":
+        themes.merge_themes(
+            engine, actor=ANN, workshop_id=ws, source_id=other.id, target_id=source.id
+        )
+    else:  # Ann moved an issue into it before Ben drew the page, then undoes that move
+        _move(engine, ws, ANN, ids[2:3], source.id, None)
+        seen = _seen(engine, ws)
+        undo.undo_last(engine, actor=ANN, workshop_id=ws, mine_only=True)
+    with pytest.raises(DomainError) as caught:
+        themes.merge_themes(
+            engine, actor=BEN, workshop_id=ws, source_id=source.id, target_id=target.id, seen=seen
+        )
+    assert caught.value.key == "error.board.changed"
+
+
+def test_own_and_group_changes_since_do_not_refuse(seeded) -> None:
+    engine, workshop, ids = seeded
+    ws = workshop.id
+    theme = themes.create_theme(engine, actor=ANN, workshop_id=ws, title="ครู", issue_ids=ids[:2])
+    target = themes.create_theme(engine, actor=BEN, workshop_id=ws, title="ปลาย")
+    seen = _seen(engine, ws)
+    themes.update_theme(engine, actor=ANN, workshop_id=ws, theme_id=theme.id, title="ครูขาด")
+    phases.set_phase(engine, actor=BEN, workshop_id=ws, phase=Phase.COLLECT)  # not the board
+    add_issue(engine, workshop, statement="ใหม่")  # a group writes meanwhile
+    themes.merge_themes(
+        engine, actor=ANN, workshop_id=ws, source_id=theme.id, target_id=target.id, seen=seen
+    )  # Ann's own rename and a group's new issue are no reason to refuse Ann
