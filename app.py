@@ -33,13 +33,21 @@ PAGES: dict[str, tuple[str, str]] = {
 
 
 def _identity_from_url() -> None:
-    """A new session (first visit or refresh) re-derives its role from the URL."""
+    """A new session (first visit or refresh) re-derives its role: a group's or viewer's
+    code from the URL, a staff token from the browser's cookie (never from the URL: a
+    projected address bar would hand the role to the room). A staff session also ends
+    when its token is revoked elsewhere (signed out in another tab, PIN changed)."""
     params = st.query_params
     if "lang" not in st.session_state:
         st.session_state["lang"] = params.get("lang") if params.get("lang") in LANGS else "th"
+    params.pop("s", None)  # the old place of staff tokens: never honoured, never kept
+    engine = _ui.engine()
+    if (token := st.session_state.get("staff_token")) is not None:
+        if access.token_alive(engine, token):
+            return
+        _forget_staff()
     if _ui.identity() is not None:
         return
-    engine = _ui.engine()
     try:
         if code := params.get("join"):
             group = access.join_group(engine, code, client=_ui.client())
@@ -49,16 +57,36 @@ def _identity_from_url() -> None:
             workshop = access.join_viewer(engine, code, client=_ui.client())
             st.session_state["identity"] = Identity(Role.VIEWER, workshop.id)
             st.session_state["url_key"] = ("view", workshop.view_code)
-        elif token := params.get("s"):
-            found = access.parse_token(engine, token)
-            if found is None:
-                raise DomainError("error.login.expired")
-            st.session_state["identity"] = found
-            st.session_state["url_key"] = ("s", token)
+        elif (token := _ui.staff_cookie()) and st.session_state.get("_cookie_seen") != token:
+            st.session_state["_cookie_seen"] = token  # checked once per session
+            if (found := access.parse_token(engine, token)) is None:
+                st.session_state["_forget_cookie"] = True  # lapsed or revoked: drop it
+            else:
+                st.session_state["identity"] = found
+                st.session_state["staff_token"] = token
     except DomainError as error:
         st.session_state["login_error"] = error
-        for key in ("join", "view", "s"):
+        for key in ("join", "view"):
             params.pop(key, None)
+
+
+def _forget_staff() -> None:
+    """End this session's role: identity, the token and the URL's codes, and have the
+    browser drop its cookie on the next run (see _ui.keep_staff_cookie)."""
+    for key in ("identity", "url_key", "workshop_id", "staff_token", "_actor_label"):
+        st.session_state.pop(key, None)
+    st.session_state["_forget_cookie"] = True
+    for key in ("join", "view", "s"):
+        st.query_params.pop(key, None)
+
+
+def _sign_out() -> None:
+    """Revoke the staff token server-side first (a reload or another replica must not
+    honour it), clear the session and the URL, then land on the home page."""
+    if token := st.session_state.get("staff_token"):
+        access.revoke_token(_ui.engine(), token)
+    _forget_staff()
+    st.switch_page("pages/home.py")
 
 
 def _sync_url() -> None:
@@ -68,7 +96,7 @@ def _sync_url() -> None:
         wanted[url_key[0]] = url_key[1]
     if _ui.lang() != "th":
         wanted["lang"] = _ui.lang()
-    for key in ("join", "view", "s", "lang"):
+    for key in ("join", "view", "lang"):
         if key in wanted and st.query_params.get(key) != wanted[key]:
             st.query_params[key] = wanted[key]
         elif key not in wanted and key in st.query_params:
@@ -106,9 +134,7 @@ def _sidebar() -> None:
                     key="workshop_id",
                 )
         if st.button(_ui.tr("nav.logout"), key="logout", icon=":material/logout:"):
-            for key in ("identity", "url_key", "workshop_id"):
-                st.session_state.pop(key, None)
-            st.rerun()
+            _sign_out()
 
 
 def _navigation() -> StreamlitPage:
@@ -143,6 +169,10 @@ st.session_state["_app_ran"] = True  # see pages/_ui.guard
 _identity_from_url()
 _sidebar()
 _sync_url()
+if token := st.session_state.get("staff_token"):
+    _ui.keep_staff_cookie(token)
+elif st.session_state.get("_forget_cookie"):
+    _ui.keep_staff_cookie(None)
 navigation = _navigation()
 if (wanted := st.session_state.pop("_wanted_page", None)) and access.may_open(
     getattr(_ui.identity(), "role", None), wanted

@@ -18,8 +18,9 @@ from models.schema import Theme
 #   votes  – the theme's total dot votes from all groups;
 #   groups – how many distinct groups raised an issue now in the theme (breadth);
 #   score  – mean impact × mean feasibility of its scores (an unscored theme counts as 0).
-# Themes equal on all three keep the board's order: position, then id (both ascending),
-# so the list never reshuffles between two refreshes of the projector.
+# Themes equal on all three are tied: they share one rank ("1, 2, 2, 4", as in sport) and
+# are marked as a tie everywhere; among themselves they keep the board's order (position,
+# then id) so the list never reshuffles between two refreshes of the projector.
 RANK_KEYS = ("votes", "groups", "score")
 _SCORE_DIGITS = 9  # means are floats: equal scores must compare equal
 
@@ -41,9 +42,10 @@ class RankRow:
 
 @dataclass(frozen=True)
 class Placed:
-    rank: int  # 1-based and unique: ties are ordered, not shared
+    rank: int  # 1-based; tied themes share the rank of the first of them
     row: RankRow
     tied_with_previous: bool
+    tied: bool = False  # equal on every key with at least one other theme
 
 
 def rank_rows(rows: Iterable[RankRow]) -> list[Placed]:
@@ -52,16 +54,19 @@ def rank_rows(rows: Iterable[RankRow]) -> list[Placed]:
         rows,
         key=lambda r: (tuple(-k for k in r.key()), r.position, r.theme_id),
     )
+    keys = [row.key() for row in ordered]
     placed: list[Placed] = []
     for index, row in enumerate(ordered):
-        tied = index > 0 and ordered[index - 1].key() == row.key()
-        placed.append(Placed(index + 1, row, tied))
+        with_previous = index > 0 and keys[index - 1] == keys[index]
+        with_next = index + 1 < len(keys) and keys[index + 1] == keys[index]
+        rank = placed[-1].rank if with_previous else index + 1
+        placed.append(Placed(rank, row, with_previous, with_previous or with_next))
     return placed
 
 
 @dataclass(frozen=True)
 class RankedTheme:
-    rank: int
+    rank: int  # shared by tied themes
     tied_with_previous: bool
     theme: Theme
     votes: int
@@ -73,6 +78,11 @@ class RankedTheme:
     score: float | None  # impact × feasibility
     scorer_count: int
     raised_by: tuple[str, ...]  # names of the raising groups, in the groups' own order
+    tied: bool = False  # shares its rank with another theme: show it as a tie
+
+    def rank_label(self, tie: str) -> str:
+        """The rank as shown: `tie` is the catalogue's pattern with `{rank}` in it."""
+        return tie.format(rank=self.rank) if self.tied else str(self.rank)
 
 
 def rank(engine: Engine, workshop_id: int) -> list[RankedTheme]:
@@ -101,6 +111,7 @@ def rank(engine: Engine, workshop_id: int) -> list[RankedTheme]:
             RankedTheme(
                 rank=placed.rank,
                 tied_with_previous=placed.tied_with_previous,
+                tied=placed.tied,
                 theme=view.theme,
                 votes=placed.row.votes,
                 group_count=placed.row.group_count,

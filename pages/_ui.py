@@ -6,6 +6,7 @@ Not a page (the leading underscore keeps it out of the navigation and the smoke 
 from __future__ import annotations
 
 import html
+import json
 import uuid
 from typing import Any
 
@@ -74,6 +75,36 @@ def show_error(error: DomainError) -> None:
 
 def identity() -> Identity | None:
     return st.session_state.get("identity")
+
+
+def staff_cookie() -> str | None:
+    """The staff token this browser sent when its connection opened (a new session)."""
+    return st.context.cookies.get(access.STAFF_COOKIE)
+
+
+def keep_staff_cookie(token: str | None) -> None:
+    """Store the staff token in this browser's cookie (None: delete it).
+
+    Why a cookie set by a script: the token must survive a reload (a new session) but
+    never show in the address bar, and Streamlit offers no response header to set one.
+    The server reads it back with `st.context.cookies` when the next session connects.
+    SameSite=Strict keeps other sites' pages from sending it; the cookie cannot be
+    HttpOnly (a script sets it), which is acceptable as no user text ever reaches the
+    page as HTML. Drawn in the sidebar on every run of a staff session (idempotent), so
+    a run cut short by a page switch cannot lose it; it shows nothing.
+    """
+    name = access.STAFF_COOKIE
+    if token is None:
+        cookie = json.dumps(f"{name}=; Path=/; Max-Age=0; SameSite=Strict")
+    else:
+        age = int(access.TOKEN_LIFETIME.total_seconds())
+        cookie = json.dumps(f"{name}={token}; Path=/; Max-Age={age}; SameSite=Strict")
+    secure = '(location.protocol === "https:" ? "; Secure" : "")'
+    with st.sidebar:
+        st.html(
+            f"<script>document.cookie = {cookie} + {secure};</script>",
+            unsafe_allow_javascript=True,
+        )
 
 
 def client() -> str:

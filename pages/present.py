@@ -50,7 +50,8 @@ else:
         workshop.id,
         statuses=[RecommendationStatus.ACCEPTED],  # type: ignore[arg-type]
     ).get(entry.theme.id, {})
-    st.caption(_ui.tr("present.position", rank=entry.rank, total=len(ranked)))
+    rank = _ui.tr("ranking.tie", rank=entry.rank) if entry.tied else entry.rank
+    st.caption(_ui.tr("present.position", rank=rank, total=len(ranked)))
     st.header(_ui.md(entry.theme.title))
     if entry.theme.description:
         st.text(entry.theme.description)

@@ -8,9 +8,9 @@ from models import phases, views, votes
 from models.access import Identity
 from models.errors import DomainError
 from models.ranking import RankedTheme
-from pages import _ui
+from pages import _staff, _ui
 
-who = _ui.guard("ranking")
+who = _staff.identity("ranking")
 engine = _ui.engine()
 workshop, version = _ui.current()
 ss = st.session_state
@@ -20,6 +20,11 @@ def _number(value: float | None) -> str:
     return _ui.tr("ranking.not_scored") if value is None else f"{value:.1f}"
 
 
+def _rank(item: RankedTheme) -> str:
+    """`2 (เสมอ)` for each of the tied themes, which share one rank."""
+    return _ui.tr("ranking.tie", rank=item.rank) if item.tied else str(item.rank)
+
+
 def _table(ranked: list[RankedTheme]) -> dict[str, list[str]]:
     """Columns of plain text, headed from the catalogue (a dataframe never renders Markdown)."""
     columns: dict[str, list[str]] = {
@@ -27,9 +32,8 @@ def _table(ranked: list[RankedTheme]) -> dict[str, list[str]]:
         for name in ("rank", "theme", "votes", "groups", "issues", "impact", "feasibility", "score")
     }
     for item in ranked:
-        rank = str(item.rank)
         cells = (
-            _ui.tr("ranking.tie", rank=rank) if item.tied_with_previous else rank,
+            _rank(item),
             item.theme.title,
             str(item.votes),
             _ui.tr("ranking.groups_of", groups=item.group_count, total=item.group_total),
@@ -73,7 +77,7 @@ def _scoring_form(ranked: list[RankedTheme]) -> None:
         _ui.show_error(error)
     if ss.pop("fac_score_saved", False):
         st.success(_ui.tr("ranking.score_saved"))
-    titles = {item.theme.id: f"{item.rank}. {item.theme.title}" for item in ranked}
+    titles = {item.theme.id: f"{_rank(item)}. {item.theme.title}" for item in ranked}
     given = votes.scores_by(engine, workshop.id, votes.STAFF_SCORER)  # type: ignore[arg-type]
     if ss.get("fac_score_theme") not in titles:
         ss["fac_score_theme"] = next(iter(titles))

@@ -120,7 +120,8 @@ for placed in ranked:
     levels = by_theme.get(theme_id, {})
     count = sum(len(recs) for recs in levels.values())
     label = (
-        f"{placed.rank}. {_ui.md(placed.theme.title)} · {_ui.tr('recommend.count', count=count)}"
+        f"{_ui.tr('ranking.tie', rank=placed.rank) if placed.tied else placed.rank}. "
+        f"{_ui.md(placed.theme.title)} · {_ui.tr('recommend.count', count=count)}"
     )
     with st.expander(label, key=f"rec_theme_{theme_id}"):
         if error and error[0] == theme_id:

@@ -118,8 +118,29 @@ CASES = [
 def test_rank_rows(rows: list[RankRow], order: list[int], ties: list[bool]) -> None:
     placed = rank_rows(rows)
     assert [p.row.theme_id for p in placed] == order
-    assert [p.rank for p in placed] == list(range(1, len(rows) + 1))  # ranks are never shared
     assert [p.tied_with_previous for p in placed] == ties
+    # Tied themes share the first one's rank ("1, 2, 2, 4") and are all marked as tied.
+    ranks: list[int] = []
+    for index, tie in enumerate(ties):
+        ranks.append(ranks[-1] if tie else index + 1)
+    assert [p.rank for p in placed] == ranks
+    assert [p.tied for p in placed] == [
+        tie or (index + 1 < len(ties) and ties[index + 1]) for index, tie in enumerate(ties)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "ranks", "tied"),
+    [
+        pytest.param([row(1, 5), row(2, 4), row(3, 4), row(4, 1)], [1, 2, 2, 4], [0, 1, 1, 0]),
+        pytest.param([row(1, 4), row(2, 4), row(3, 4)], [1, 1, 1], [1, 1, 1], id="all-tied"),
+        pytest.param([row(1, 3), row(2, 3), row(3, 1), row(4, 1)], [1, 1, 3, 3], [1, 1, 1, 1]),
+    ],
+)
+def test_ties_share_a_rank(rows: list[RankRow], ranks: list[int], tied: list[int]) -> None:
+    placed = rank_rows(rows)
+    assert [p.rank for p in placed] == ranks
+    assert [p.tied for p in placed] == [bool(t) for t in tied]
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -164,8 +185,10 @@ def test_rank_through_the_database(engine: Engine) -> None:
     # a, b and c all have 2 votes; b was raised by 2 groups, a and c by 1; a and c both
     # score 4 × 3, so the board's position decides between them; d has nothing left.
     assert [r.theme.id for r in ranked] == [b, a, c, d]
-    assert [r.rank for r in ranked] == [1, 2, 3, 4]
+    assert [r.rank for r in ranked] == [1, 2, 2, 4]  # a and c tie: one rank, both marked
     assert [r.tied_with_previous for r in ranked] == [False, False, True, False]
+    assert [r.tied for r in ranked] == [False, True, True, False]
+    assert [r.rank_label("{rank} (เสมอ)") for r in ranked] == ["1", "2 (เสมอ)", "2 (เสมอ)", "4"]
     first, second, third, last = ranked
     assert (first.votes, first.group_count, first.group_total, first.issue_count) == (2, 2, 4, 2)
     assert first.raised_by == ("กลุ่ม 2", "กลุ่ม 4")

@@ -172,15 +172,24 @@ def test_ranking_page_shows_the_order_as_plain_text(app_env: Engine) -> None:
     assert "fac_score_theme" not in [s.key for s in at.selectbox]  # viewers do not score
 
 
+def test_ranking_page_shows_ties_as_one_shared_rank(app_env: Engine) -> None:
+    setup = _workshop(app_env, themes_count=3)
+    ws_id: int = setup.workshop.id  # type: ignore[assignment]
+    _, b, c = (setup.theme_id(i) for i in range(3))
+    for index, theme_id in enumerate([b, c]):  # b and c: 1 vote, 1 group, no score each
+        group = Identity(Role.GROUP, ws_id, workshops.list_groups(app_env, ws_id)[index].id)
+        votes.cast_votes(app_env, identity=group, theme_id=theme_id, count=1)
+    at = _ranking_page(app_env, setup, None, view=setup.workshop.view_code)
+    ranks = at.dataframe[0].value.iloc[:, 0].tolist()
+    assert ranks == ["1 (เสมอ)", "1 (เสมอ)", "3"]
+
+
 def test_staff_scores_a_theme_on_the_ranking_page(app_env: Engine) -> None:
     setup = _workshop(app_env, themes_count=3)
     a, b, c = (setup.theme_id(i) for i in range(3))
     at = _ranking_page(app_env, setup, Identity(Role.FACILITATOR))
-    assert [row[0] for row in at.dataframe[0].value.values.tolist()] == [
-        "1",
-        "2 (เสมอ)",
-        "3 (เสมอ)",
-    ]
+    # Nothing voted or scored yet: all three tie, so all share rank 1 (was "1", "2 (เสมอ)"…).
+    assert [row[0] for row in at.dataframe[0].value.values.tolist()] == ["1 (เสมอ)"] * 3
     assert at.selectbox(key="fac_score_theme").value == a
     at.selectbox(key="fac_score_theme").set_value(c).run()
     at.slider(key="fac_score_impact").set_value(5)
