@@ -1,4 +1,5 @@
-"""The facilitator's recommendations: per ranked theme and level, add, accept, reject, delete."""
+"""The facilitator's recommendations: per ranked theme and level, add, edit, accept, reject,
+delete."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from models import i18n, phases, recommendations, views, workshops
 from models.errors import DomainError
 from models.recommendations import RecommendationInput
 from models.schema import Level, Recommendation, RecommendationStatus
-from pages import _recommend_parts, _ui
+from pages import _recommend_parts, _staff, _ui
 
 FIELDS = ("text", "owner", "timeframe")
+EDITED = ("level", "priority", *FIELDS)
 DOUBLE_SUBMIT_WINDOW = 10.0  # seconds in which an identical submit is a double click
 ACTIONS = {
     "accept": RecommendationStatus.ACCEPTED,
@@ -23,7 +25,7 @@ ACTIONS = {
     "delete": None,
 }
 
-who = _ui.guard("recommendations")
+who = _staff.identity("recommendations")
 engine = _ui.engine()
 workshop, version = _ui.current()
 ranked = views.ranked(engine, workshop.id, version)  # type: ignore[arg-type]
@@ -73,6 +75,37 @@ def _act(rec: Recommendation, status: RecommendationStatus | None) -> None:
     _run(rec.theme_id, command, done, recommendation_id=rec.id)
 
 
+def _edit_key(rec_id: int) -> Callable[[str], str]:
+    return lambda name: f"rec_edit_{name}_{rec_id}"
+
+
+def _start_edit(rec: Recommendation) -> None:
+    """Open the recommendation's form, filled with what is stored now."""
+    ss["rec_editing"] = rec.id
+    for name in EDITED:
+        ss[_edit_key(rec.id)(name)] = getattr(rec, name)
+
+
+def _save_edit(rec: Recommendation) -> None:
+    key = _edit_key(rec.id)
+    data = RecommendationInput(**{name: ss[key(name)] for name in EDITED})
+    edit = recommendations.edit_recommendation
+    if _run(rec.theme_id, edit, "recommend.edited", recommendation_id=rec.id, data=data):
+        ss.pop("rec_editing", None)
+
+
+def _edit_form(rec: Recommendation) -> None:
+    with st.form(f"rec_edit_form_{rec.id}"):
+        _recommend_parts.fields(_edit_key(rec.id))
+        save, cancel = st.columns(2)
+        save.form_submit_button(
+            _ui.tr("action.save"), type="primary", on_click=_save_edit, args=(rec,)
+        )
+        cancel.form_submit_button(
+            _ui.tr("action.cancel"), on_click=lambda: ss.pop("rec_editing", None)
+        )
+
+
 def _show(rec: Recommendation) -> None:
     with st.container(border=True, key=f"rec_{rec.id}"):
         st.text(rec.text)
@@ -89,10 +122,17 @@ def _show(rec: Recommendation) -> None:
         st.caption(" · ".join(details))
         if not editable:
             return
-        for column, (name, status) in zip(st.columns(4)[:3], ACTIONS.items(), strict=True):
+        if ss.get("rec_editing") == rec.id:
+            _edit_form(rec)
+            return
+        *columns, last = st.columns(4)
+        for column, (name, status) in zip(columns, ACTIONS.items(), strict=True):
             if status is None or rec.status != status:
                 label = _ui.tr(f"recommend.{name}") if status else _ui.tr("action.delete")
                 column.button(label, key=f"rec_{name}_{rec.id}", on_click=_act, args=(rec, status))
+        last.button(
+            _ui.tr("action.edit"), key=f"rec_edit_{rec.id}", on_click=_start_edit, args=(rec,)
+        )
 
 
 def _add_form(theme_id: int) -> None:

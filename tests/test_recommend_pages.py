@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from models import db, issues, phases, themes, workshops
+from models import audit, db, issues, phases, themes, undo, workshops
 from models import recommendations as recs
 from models.access import Identity
 from models.recommendations import RecommendationInput
@@ -91,6 +91,59 @@ def test_staff_add_accept_and_delete(demo) -> None:
     at.button(key=f"rec_delete_{added[0].id}").click().run()
     assert not at.exception
     assert [r.id for r in recs.for_workshop(engine, workshop.id)] == [proposal.id]
+
+
+def test_staff_edits_a_recommendation_in_one_undoable_event(demo) -> None:
+    engine, workshop, theme, groups = demo
+    group = Identity(Role.GROUP, workshop.id, groups[0].id)
+    rec = recs.add_recommendation(
+        engine,
+        identity=group,
+        theme_id=theme.id,
+        data=RecommendationInput(level="cluster", text="ตั้งคณะทำงาน", owner="เขต", timeframe="ปีหน้า"),
+    )
+    at = _page("recommendations", Identity(Role.FACILITATOR))
+    at.button(key=f"rec_edit_{rec.id}").click().run()
+    assert not at.exception
+    key = "rec_edit_{}_" + str(rec.id)
+    assert at.text_area(key=key.format("text")).value == "ตั้งคณะทำงาน"  # filled from the row
+    at.selectbox(key=key.format("level")).set_value("area")
+    at.radio(key=key.format("priority")).set_value(1)
+    at.text_area(key=key.format("text")).input("ตั้งคณะทำงานระดับเขตพื้นที่ **ด่วน**")
+    at.text_input(key=key.format("owner")).input("สพป.")
+    at.text_input(key=key.format("timeframe")).input("ภายใน 3 เดือน")
+    before = len(audit_events(engine, workshop.id))
+    at.button(key=f"FormSubmitter:rec_edit_form_{rec.id}-บันทึก").click().run()
+    assert not at.exception and not at.error
+    assert [s.value for s in at.success] == ["แก้ไขข้อเสนอแนะแล้ว"]
+    (stored,) = recs.proposed_by_group(engine, groups[0].id)
+    assert (stored.level, stored.priority, stored.text, stored.owner, stored.timeframe) == (
+        "area",
+        1,
+        "ตั้งคณะทำงานระดับเขตพื้นที่ **ด่วน**",
+        "สพป.",
+        "ภายใน 3 เดือน",
+    )
+    assert "ตั้งคณะทำงานระดับเขตพื้นที่ **ด่วน**" in [t.value for t in at.text]  # plain text
+    assert "rec_editing" not in at.session_state  # the form closed
+    assert f"rec_edit_{rec.id}" in {b.key for b in at.button}
+    events = audit_events(engine, workshop.id)
+    assert len(events) == before + 1 and events[0].action == "recommendation.edit"
+    actor = events[0].actor
+    assert actor == f"facilitator#{at.session_state['_actor_label']}"
+    undo.undo_last(engine, actor=actor, workshop_id=workshop.id, mine_only=True)
+    (stored,) = recs.proposed_by_group(engine, groups[0].id)
+    assert (stored.level, stored.text, stored.owner, stored.timeframe) == (
+        "cluster",
+        "ตั้งคณะทำงาน",
+        "เขต",
+        "ปีหน้า",
+    )
+
+
+def audit_events(engine, workshop_id: int):
+    with db.read(engine) as session:
+        return audit.events(session, workshop_id)
 
 
 def test_staff_page_is_read_only_outside_its_phases(demo) -> None:
