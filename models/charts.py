@@ -4,18 +4,37 @@ Each chart is built as a plain plotly spec (`*_spec`, a dict): the live dashboar
 them on every change for hundreds of tabs, and plotly's graph objects cost ~100 ms per
 figure to build and validate against well under 1 ms for a dict. The functions without
 the suffix wrap the same spec in a validated `go.Figure` (reports, static images).
+
+Labels must survive any text and any screen (issue #11, #12):
+
+- User text (group, domain and theme names, words) goes through `label`: plotly reads
+  a subset of HTML in every text field (`<b>`, `<span style>`, `<a href>`, `<br>`,
+  entities) and a string between `$` signs as LaTeX, so `&`, `<`, `>` and `$` become
+  entities, which plotly shows literally, on the projector and in the report's images.
+- Long labels are wrapped into at most two lines (`<br>`, between Thai words) and cut
+  between character clusters, never between a consonant and its marks. Two lines of
+  ~22 characters leave room for the bars on a 390 px phone, where the columns stack.
+- Titles wrap too (a 1366 px screen gives each chart ~600 px), and the top margin grows
+  with them.
+- The bubble chart puts each theme's rank inside its bubble and names the themes in the
+  legend below: labels written beside bubbles ran into each other and past the plot's
+  edge (the top theme's label sat above the top of the axis and was clipped).
+- A chart with nothing to show yet says so in its middle instead of drawing empty axes.
 """
 
 from __future__ import annotations
 
 import math
+import unicodedata
 from typing import Any
 
 import plotly.graph_objects as go
 
 from models import i18n
 from models.ranking import RankedTheme
+from models.report.thaiwrap import clusters, wrap
 from models.stats import Summary
+from models.xmltext import xml_safe
 
 Spec = dict[str, Any]
 
@@ -29,8 +48,46 @@ GRID = dict(gridcolor="#dddddd", zerolinecolor="#888888", linecolor="#888888")
 TEMPLATE: Spec = {"layout": {"xaxis": GRID, "yaxis": GRID}}
 
 
+LABEL_WIDTH = 22  # characters on one line of an axis label (two lines at most)
+TITLE_WIDTH = 30  # characters on one line of a chart's title
+TITLE_PT = 22
+
+
+def _cells(text: str) -> int:
+    """How many character widths `text` takes: marks above and below take none."""
+    return sum(unicodedata.category(c) not in ("Mn", "Me", "Cf") for c in text)
+
+
+def _escape(text: str) -> str:
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("$", "&#36;")
+    )
+
+
+def _cut(text: str, width: int) -> str:
+    """At most `width` character widths, cut between clusters and marked with "…"."""
+    if _cells(text) <= width:
+        return text
+    kept = ""
+    for cluster in clusters(text):
+        if _cells(kept + cluster) > width - 1:
+            break
+        kept += cluster
+    return kept.rstrip() + "…"
+
+
+def label(text: str, *, width: int = LABEL_WIDTH, lines: int = 2) -> str:
+    """User text as plotly shows it literally: one paragraph, wrapped between words into at
+    most `lines` lines of about `width` characters (the last one cut with "…"), escaped."""
+    flat = " ".join(xml_safe(str(text)).split())  # plotly.js draws SVG: XML characters only
+    wrapped = wrap(flat, width, _cells) if flat else [""]
+    if len(wrapped) > lines:
+        wrapped = [*wrapped[: lines - 1], _cut(" ".join(wrapped[lines - 1 :]), width)]
+    return "<br>".join(_escape(_cut(line, width)) for line in wrapped)
+
+
 def _short(text: str) -> str:
-    return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 1] + "…"
+    return label(text, width=LABEL_MAX, lines=1)
 
 
 def _spec(
@@ -38,21 +95,25 @@ def _spec(
     title: str,
     *,
     height: int = 420,
-    top: int = 60,
+    top: int = 40,
     xaxis: Spec | None = None,
     yaxis: Spec | None = None,
 ) -> Spec:
+    """A chart; `top` is the room above the plot besides the title's."""
+
     def axis(extra: Spec | None) -> Spec:
         return {"tickfont": {"size": 17}, "automargin": True, **(extra or {})}
 
+    heading = label(title, width=TITLE_WIDTH, lines=3)
+    rows = heading.count("<br>") + 1
     return {
         "data": data,
         "layout": {
             "template": TEMPLATE,
-            "title": {"text": title, "font": {"size": 24}},
+            "title": {"text": heading, "font": {"size": TITLE_PT}, "x": 0.02, "xanchor": "left"},
             "font": FONT,
-            "height": height,
-            "margin": {"l": 10, "r": 10, "t": top, "b": 10},
+            "height": height + 30 * (rows - 1),
+            "margin": {"l": 10, "r": 10, "t": top + 34 * rows, "b": 10},
             "plot_bgcolor": "white",
             "paper_bgcolor": "white",
             "hoverlabel": {"font": {"size": 18}},
@@ -60,6 +121,25 @@ def _spec(
             "yaxis": axis(yaxis),
         },
     }
+
+
+def _empty(spec: Spec, message: str) -> Spec:
+    """`spec` with no axes and `message` in the middle: nothing to show yet."""
+    layout = spec["layout"]
+    for axis in ("xaxis", "yaxis"):
+        layout[axis] = {**layout[axis], "visible": False}
+    layout["annotations"] = [
+        {
+            "text": label(message, width=36),
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0.5,
+            "y": 0.5,
+            "showarrow": False,
+            "font": {"size": 20, "color": "#555"},
+        }
+    ]
+    return spec
 
 
 def _counts_axis(values: list[int]) -> Spec:
@@ -84,20 +164,21 @@ def _bars(labels: list[str], values: list[int], *, horizontal: bool, color: str 
 def issues_by_domain_spec(summary: Summary, lang: str) -> Spec:
     series = summary.by_domain(lang)
     values = [int(v) for v in series.values]
-    return _spec(
-        [_bars([str(i) for i in series.index], values, horizontal=False)],
+    spec = _spec(
+        [_bars([label(str(i), width=14) for i in series.index], values, horizontal=False)],
         i18n.t(lang, "overview.by_domain"),
         yaxis=_counts_axis(values),
     )
+    return spec if sum(values) else _empty(spec, i18n.t(lang, "dashboard.no_issues"))
 
 
 def issues_by_group_spec(summary: Summary, lang: str) -> Spec:
     series = summary.by_group()
     values = [int(v) for v in series.values]
     return _spec(
-        [_bars([str(i) for i in series.index], values, horizontal=True)],
+        [_bars([label(str(i)) for i in series.index], values, horizontal=True)],
         i18n.t(lang, "overview.by_group"),
-        height=max(420, 28 * len(series) + 100),
+        height=max(420, 34 * len(series) + 100),
         xaxis=_counts_axis(values),
         yaxis={"autorange": "reversed"},
     )
@@ -106,11 +187,15 @@ def issues_by_group_spec(summary: Summary, lang: str) -> Spec:
 def group_domain_heatmap_spec(summary: Summary, lang: str) -> Spec:
     counts = summary.counts
     z = counts.to_numpy().astype(int).tolist()
+    columns = [summary.domain_label(d, lang) for d in summary.domains]
+    # Level headers of at most three short lines: slanted ones overlapped their
+    # neighbours on a 1366 px screen (issue #11); 12 characters fit a column there.
+    width = 12 if len(columns) <= 5 else 8
     heat = {
         "type": "heatmap",
         "z": z,
-        "x": [summary.domain_label(d, lang) for d in summary.domains],
-        "y": [str(name) for name in counts.index],
+        "x": [label(name, width=width, lines=3) for name in columns],
+        "y": [label(str(name)) for name in counts.index],
         # Light for none, dark for many (plotly's named "Blues" runs the other way).
         "colorscale": [[0.0, "#f4f8fc"], [1.0, "#0b3d91"]],
         "text": z,
@@ -122,9 +207,9 @@ def group_domain_heatmap_spec(summary: Summary, lang: str) -> Spec:
     return _spec(
         [heat],
         i18n.t(lang, "dashboard.heatmap"),
-        height=max(420, 30 * len(counts) + 200),
-        top=150,  # room for the title above the slanted domain names
-        xaxis={"side": "top", "tickangle": -30},  # four Thai domain names overlap when level
+        height=max(420, 34 * len(counts) + 200),
+        top=90,  # room for three lines of domain names above the columns
+        xaxis={"side": "top", "tickangle": 0, "tickfont": {"size": 15}},
         yaxis={"autorange": "reversed"},
     )
 
@@ -133,7 +218,7 @@ def participation_spec(summary: Summary, lang: str) -> Spec:
     """Per domain: how many groups have entered at least one issue there."""
     active = (summary.counts > 0).sum(axis=0)
     total = summary.group_count
-    labels = [summary.domain_label(d, lang) for d in summary.domains]
+    labels = [label(summary.domain_label(d, lang), width=14) for d in summary.domains]
     values = [int(active.get(d.id, 0)) for d in summary.domains]
     bars = _bars(labels, values, horizontal=False)
     bars["text"] = [f"{v}/{total}" for v in values]
@@ -146,53 +231,92 @@ def participation_spec(summary: Summary, lang: str) -> Spec:
 
 def top_themes_spec(ranked: list[RankedTheme], lang: str, *, top: int = 10) -> Spec:
     shown = ranked[:top]
-    labels = [f"{r.rank}. {_short(r.theme.title)}" for r in shown]
-    return _spec(
-        [_bars(labels, [r.votes for r in shown], horizontal=True, color=ACCENT)],
+    labels = [label(f"{r.rank}. {r.theme.title}") for r in shown]
+    values = [r.votes for r in shown]
+    spec = _spec(
+        [_bars(labels, values, horizontal=True, color=ACCENT)],
         i18n.t(lang, "dashboard.top_themes"),
-        height=max(420, 44 * len(shown) + 120),
+        height=max(420, 52 * len(shown) + 120),
+        xaxis=_counts_axis(values),
         yaxis={"autorange": "reversed"},
     )
+    return spec if shown else _empty(spec, i18n.t(lang, "dashboard.no_themes"))
+
+
+def _spread(points: list[tuple[float, float]]) -> list[float]:
+    """Sideways offsets so that bubbles at the same spot sit side by side, not on top."""
+    offsets, seen = [], {}  # type: ignore[var-annotated]
+    for point in points:
+        n = seen.get(point, 0)
+        seen[point] = n + 1
+        offsets.append(0.0 if n == 0 else 0.16 * ((n + 1) // 2) * (1 if n % 2 else -1))
+    return offsets
 
 
 def impact_feasibility_spec(ranked: list[RankedTheme], lang: str) -> Spec:
+    """Themes placed by mean feasibility (x) and impact (y), sized by votes.
+
+    Each bubble carries the theme's rank; the legend below names the themes (one trace
+    per theme, so a reader can also click one away)."""
     scored = [r for r in ranked if r.impact is not None and r.feasibility is not None]
-    bubbles = {
-        "type": "scatter",
-        "x": [r.feasibility for r in scored],
-        "y": [r.impact for r in scored],
-        "mode": "markers+text",
-        "text": [_short(r.theme.title) for r in scored],
-        "textposition": "top center",
-        "marker": {
-            "size": [18 + 6 * r.votes for r in scored],
-            "color": ACCENT,
-            "opacity": 0.7,
-            "line": {"color": "#222", "width": 1},
-        },
-    }
+    offsets = _spread([(r.feasibility, r.impact) for r in scored])  # type: ignore[misc]
+    bubbles = [
+        {
+            "type": "scatter",
+            "name": label(f"{r.rank}. {r.theme.title}", width=34),
+            "x": [r.feasibility + shift],  # type: ignore[operator]
+            "y": [r.impact],
+            "mode": "markers+text",
+            "text": [str(r.rank)],
+            "textposition": "middle center",
+            "textfont": {"color": "white", "size": 16},
+            "hovertemplate": "%{fullData.name}<extra></extra>",
+            "cliponaxis": False,
+            "marker": {
+                "size": [26 + 5 * min(r.votes, 12)],
+                "color": ACCENT,
+                "opacity": 0.85,
+                "line": {"color": "#222", "width": 1},
+            },
+        }
+        for r, shift in zip(scored, offsets, strict=True)
+    ]
 
     def axis(key: str) -> Spec:
         return {"range": [0.5, 5.5], "title": {"text": i18n.t(lang, key)}, "dtick": 1}
 
-    return _spec(
-        [bubbles],
+    spec = _spec(
+        bubbles or [{"type": "scatter", "x": [], "y": []}],
         i18n.t(lang, "dashboard.bubble"),
-        height=520,
+        height=480 + 50 * len(scored),
         xaxis=axis("dashboard.feasibility"),
         yaxis=axis("dashboard.impact"),
     )
+    layout = spec["layout"]
+    layout["showlegend"] = bool(scored)
+    layout["legend"] = {
+        "orientation": "v",
+        "x": 0,
+        "xanchor": "left",
+        "y": -0.12,
+        "yanchor": "top",
+        "itemsizing": "constant",
+        "font": {"size": 16},
+    }
+    layout["margin"]["b"] = 20 + 50 * len(scored)
+    return spec if scored else _empty(spec, i18n.t(lang, "dashboard.no_scores"))
 
 
 def frequent_words_spec(words: list[tuple[str, int]], lang: str) -> Spec:
     values = [n for _, n in words]
-    return _spec(
-        [_bars([w for w, _ in words], values, horizontal=True)],
+    spec = _spec(
+        [_bars([label(w) for w, _ in words], values, horizontal=True)],
         i18n.t(lang, "dashboard.words"),
         height=max(420, 30 * len(words) + 120),
         xaxis=_counts_axis(values),
         yaxis={"autorange": "reversed"},
     )
+    return spec if words else _empty(spec, i18n.t(lang, "dashboard.no_issues"))
 
 
 def issues_by_domain(summary: Summary, lang: str) -> go.Figure:

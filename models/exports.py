@@ -28,6 +28,7 @@ from models.schema import (
     Workshop,
 )
 from models.text import neutralize_formula
+from models.xmltext import xml_safe
 
 SHEETS = ("Issues", "Themes", "Votes", "Scores", "Recommendations", "Summary")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -272,7 +273,7 @@ def to_xlsx(tables: dict[str, pd.DataFrame], *, title: str) -> bytes:
     """
     workbook = Workbook()
     workbook.remove(workbook.active)  # type: ignore[arg-type]
-    workbook.properties.title = title
+    workbook.properties.title = xml_safe(title)
     workbook.properties.creator = "Roundtable"
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDE5F0")
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -283,7 +284,8 @@ def to_xlsx(tables: dict[str, pd.DataFrame], *, title: str) -> bytes:
         for cell in sheet[1]:
             cell.font, cell.fill = bold, fill
         for record in safe.itertuples(index=False):
-            sheet.append(list(record))
+            # XLSX is XML: a noncharacter such as U+FFFF would refuse the whole file.
+            sheet.append([xml_safe(v) if isinstance(v, str) else v for v in record])
         for row in sheet.iter_rows(min_row=2):
             for cell in row:
                 if isinstance(cell.value, str):

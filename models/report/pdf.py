@@ -188,6 +188,19 @@ class _ReportPDF(FPDF):
 
         cells = [wrapped(header, True)]
         cells += [wrapped(v, bold_last and n == len(rows) - 1) for n, v in enumerate(rows)]
+        # fpdf2 cannot break a row across pages: a row taller than a page (a 2,000-character
+        # recommendation, a flood of newlines) goes on as more rows of at most a page each.
+        head_lines = max(c.count("\n") + 1 for c in cells[0])
+        room = self.page_break_trigger - self.t_margin - (head_lines + 1) * line - 4 * padding
+        most = max(1, int(room // line) - 1)
+        split = [cells[0]]
+        for values in cells[1:]:
+            lines = [text.split("\n") for text in values]
+            tall = max(len(column) for column in lines)
+            for start in range(0, tall, most):
+                split.append(["\n".join(column[start : start + most]) for column in lines])
+        rows = split[1:]
+        cells = split
         if heading is not None:
             first = cells[: min(2, len(cells))]
             tall = sum(max(c.count("\n") + 1 for c in row) * line + 2 * padding for row in first)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -34,19 +33,19 @@ from models.report.data import (
     theme_numbers,
 )
 from models.report.images import caption, charts_in_order
+from models.xmltext import xml_safe
 
 DOCX_FONT = "TH Sarabun New"
 DOCX_BODY_PT = 16
 
 # --- DOCX ---------------------------------------------------------------------------------
 
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _THEME_FONT_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 _GREY = RGBColor(0x40, 0x40, 0x40)
 
 
 def _xml_safe(text: str) -> str:
-    return _XML_INVALID.sub("", text)
+    return xml_safe(text)
 
 
 # The order WordprocessingML requires for the children of w:rPr (ECMA-376 CT_RPr).
@@ -264,7 +263,7 @@ def to_docx(
     _docx_styles(doc, lang)
     _docx_page(doc, report)
     properties = doc.core_properties
-    properties.title = report.title
+    properties.title = _xml_safe(report.title)
     properties.author = properties.last_modified_by = "Roundtable"
     properties.language = "th-TH" if lang == "th" else "en-US"
     properties.created = properties.modified = report.generated_at.replace(tzinfo=None)
