@@ -10,7 +10,7 @@ import streamlit as st
 from models import audit_log, phases, undo
 from models.errors import DomainError
 from models.schema import Phase, utcnow
-from pages import _board_parts, _staff, _ui
+from pages import _board_parts, _progress_parts, _staff, _ui
 
 who = _staff.identity("facilitate")
 engine = _ui.engine()
@@ -56,6 +56,9 @@ if st.button(_ui.tr(reveal_key), key="reveal_toggle"):
         engine, actor=who.actor, workshop_id=workshop.id, revealed=not workshop.revealed
     )  # type: ignore[arg-type]
     st.rerun()
+
+st.subheader(_ui.tr("progress.title"))
+_progress_parts.grid(engine, workshop, version, key="facilitate_progress")
 
 st.subheader(_ui.tr("facilitate.log"))
 st.caption(_ui.tr("facilitate.you_are", who=_board_parts.actor_name(who.actor)))

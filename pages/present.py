@@ -1,12 +1,17 @@
-"""Presentation mode for the plenary: a join screen, then one ranked theme per screen."""
+"""Presentation mode for the plenary: a join screen, the room's progress, then one ranked
+theme per screen.
+
+The join screen shows only the follow-along (viewer) link: a group's join code lets
+anyone act as that group, so group codes go on printed cards, never on the projector.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from models import dashboard, i18n, links, recommendations, themes, views, workshops
+from models import dashboard, i18n, links, recommendations, themes, views
 from models.schema import Level, RecommendationStatus
-from pages import _present_parts, _ui
+from pages import _present_parts, _progress_parts, _ui
 
 who = _ui.guard("present")
 engine = _ui.engine()
@@ -14,7 +19,8 @@ workshop, version = _ui.current()
 lang = _ui.lang()
 shown_version = dashboard.version(engine, workshop.id)  # type: ignore[arg-type]
 ranked = views.ranked(engine, workshop.id, version)  # type: ignore[arg-type]
-slides = len(ranked) + 1  # the join screen, then one theme each
+FIRST_THEME = 2  # the join screen, the room's progress, then one theme each
+slides = len(ranked) + FIRST_THEME
 ss = st.session_state
 ss["slide"] = min(max(ss.get("slide", 0), 0), slides - 1)
 
@@ -31,18 +37,12 @@ _present_parts.controls(ss["slide"], slides)
 if ss["slide"] == 0:
     st.header(_ui.md(workshop.title))
     _ui.workshop_caption(workshop, with_title=False)
-    base = links.base_url()
-    _present_parts.join_screen(
-        links.view_link(base, workshop.view_code),
-        [
-            (g.name, links.join_link(base, g.join_code))
-            for g in workshops.list_groups(engine, workshop.id)
-        ]  # type: ignore[arg-type]
-        if _ui.is_staff()
-        else [],
-    )
+    _present_parts.join_screen(links.view_link(links.base_url(), workshop.view_code), [])
+elif ss["slide"] == 1:
+    st.header(_ui.tr("progress.title"))
+    _progress_parts.grid(engine, workshop, version, key="present_progress")
 else:
-    entry = ranked[ss["slide"] - 1]
+    entry = ranked[ss["slide"] - FIRST_THEME]
     board = themes.board(engine, workshop.id)  # type: ignore[arg-type]
     view = next(v for v in board.themes if v.theme.id == entry.theme.id)
     by_level = recommendations.by_theme_and_level(

@@ -26,12 +26,12 @@ def test_phase_change_with_countdown_is_logged_and_undone(demo) -> None:
     stored = workshops.get_workshop(engine, workshop_id=workshop.id)
     assert stored.phase == "group"
     assert 14 * 60 < phases.seconds_left(stored) <= 15 * 60
-    log = at.dataframe[0].value
+    log = at.dataframe[-1].value  # the audit log, below the room's progress
     assert log.iloc[0]["รายการ"] == "เปลี่ยนขั้นตอน"
     assert log.iloc[0]["ผู้ดำเนินการ"].startswith("ผู้ดำเนินการประชุม #")  # this session's label
     at.button(key="facilitate_undo").click().run()
     assert workshops.get_workshop(engine, workshop_id=workshop.id).phase == "collect"
-    assert at.dataframe[0].value.iloc[1]["เลิกทำแล้ว"] == "✓"
+    assert at.dataframe[-1].value.iloc[1]["เลิกทำแล้ว"] == "✓"
 
 
 def test_reveal_lets_groups_see_each_other(demo) -> None:
@@ -89,3 +89,33 @@ def test_countdown_is_shown_to_groups(demo) -> None:
     at = run_page("group_issues", Identity(Role.GROUP, workshop.id, group.id))
     frames = at.get("iframe")
     assert frames and "เวลาที่เหลือ" in frames[0].proto.srcdoc
+
+
+def test_room_progress_at_a_glance(demo) -> None:
+    engine, workshop = demo
+    groups = workshops.list_groups(engine, workshop.id)
+    domains = workshops.list_domains(engine, workshop.id)
+    before = {g.id: 0 for g in groups}
+    for issue in issues.workshop_issues(engine, workshop.id):
+        before[issue.group_id] += 1
+    issues.add_issue(
+        engine,
+        identity=Identity(Role.GROUP, workshop.id, groups[0].id),
+        data=issues.IssueInput(domain_id=domains[1].id, statement="งบมาช้า"),
+    )
+    at = run_page("facilitate", Identity(Role.FACILITATOR))
+    assert not at.exception
+    grid = at.dataframe[0].value
+    assert list(grid.columns) == [
+        "กลุ่ม",
+        *(d.name for d in domains),
+        "รวม",
+        "คะแนนที่ใช้",
+        "ข้อเสนอแนะ",
+    ]
+    assert len(grid) == len(groups) == 20
+    first = grid.iloc[0]
+    assert first["กลุ่ม"] == groups[0].name and first["รวม"] == before[groups[0].id] + 1
+    assert first["คะแนนที่ใช้"] == f"0/{workshop.vote_budget}"
+    started = sum(1 for g in groups if before[g.id] or g.id == groups[0].id)
+    assert any(c.value.startswith(f"เริ่มกรอกประเด็นแล้ว {started} จาก 20 กลุ่ม") for c in at.caption)

@@ -66,19 +66,27 @@ def test_viewer_steps_through_themes(ranked_demo) -> None:
     prev = next(b for b in at.button if b.key == "present_prev")
     assert prev.disabled
     next(b for b in at.button if b.key == "present_next").click().run()
+    assert at.header[0].value == "ความคืบหน้าของห้อง"  # the room's progress, second
+    assert len(at.dataframe[0].value) == 20
+    next(b for b in at.button if b.key == "present_next").click().run()
     assert at.header[0].value == r"ครูไม่พอ \*\*ด่วน\*\*"  # plain text, Markdown escaped
     assert at.metric[0].value == "3"
     assert "ใช้ครูร่วมกันใน CLUSTER" in [t.value for t in at.text]
-    assert at.caption[0].value.startswith("หน้า 2 / 3")
-    assert at.caption[1].value == "ประเด็นหลักอันดับที่ 1 จาก 2"
+    assert at.caption[0].value.startswith("หน้า 3 / 4")
+    assert "ประเด็นหลักอันดับที่ 1 จาก 2" in [c.value for c in at.caption]
     next(b for b in at.button if b.key == "present_next").click().run()
     assert at.header[0].value == "งบล่าช้า"
     assert next(b for b in at.button if b.key == "present_next").disabled
     assert at.caption[-1].value == "ยังไม่มีข้อเสนอแนะที่เห็นชอบ"
 
 
-def test_staff_join_screen_shows_every_group_code(ranked_demo) -> None:
-    _, _ = ranked_demo
+def test_staff_join_screen_shows_no_group_code(ranked_demo) -> None:
+    engine, workshop = ranked_demo
     at = _present(Identity(Role.FACILITATOR))
     assert not at.exception
-    assert len(at.get("image")) == 1 + 20
+    # A projected join code lets anyone in the room act as that group: the viewer's
+    # follow-along code only (group codes are printed on cards).
+    assert len(at.get("image")) == 1
+    shown = " ".join(c.value for c in at.code) + " ".join(c.value for c in at.caption)
+    for group in workshops.list_groups(engine, workshop.id):
+        assert group.join_code not in shown
