@@ -21,9 +21,11 @@ from sqlalchemy.schema import Column, UniqueConstraint
 from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import Session, SQLModel, col, select
 
-from models import audit, db
-from models.access import new_code
+from models import audit, db, embeddings, recommendations, themes, workshops
+from models.access import CODE_ALPHABET, CODE_LENGTH, new_code
 from models.errors import DomainError, NotFound
+from models.issues import IssueInput
+from models.issues import validate as validate_issue
 from models.schema import (
     AuditEvent,
     BreakoutGroup,
@@ -38,9 +40,11 @@ from models.schema import (
     Vote,
     Workshop,
 )
+from models.text import clean as clean_text
 from models.text import problem as text_problem
 from models.votes import STAFF_SCORER
-from models.workshops import SLUG
+from models.votes import _check_range as check_score
+from models.workshops import SLUG, WorkshopInput
 
 # --- backup ----------------------------------------------------------------------------
 #
@@ -97,6 +101,9 @@ _UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u20
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _GROUP_REF = re.compile(r"group:([0-9]{1,12})")
 _ROW_KEY = re.compile(r"([a-z_]{1,40}):([0-9]{1,12})")
+# What models.access.new_code makes, and so all a join or view link can hold: an empty
+# or one-letter code would let a bare "Join" (or a guess) into the group.
+_CODE = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
 
 Ref = Callable[[str, int], int]  # (table, id) → id in the other numbering
 
@@ -403,7 +410,69 @@ def _row(model: type[SQLModel], raw: Any, where: str, *, with_id: bool = True) -
         raise _structure(f"{where}.affected")
     if model is Workshop and not SLUG.match(row["slug"]):
         raise _structure(f"{where}.slug")
+    for name in ("join_code", "view_code"):
+        if name in row and not _CODE.fullmatch(row[name]):
+            raise _structure(f"{where}.{name}")
+    if model is Issue and row["vector"] is not None and embeddings.misshapen(row["vector"]):
+        # A vector of the wrong shape would break every page that compares statements.
+        raise _structure(f"{where}.vector")
+    try:
+        _form_rules(model, row)
+    except DomainError as error:
+        error.values.setdefault("where", where)
+        raise
     return row
+
+
+def _form_rules(model: type[SQLModel], row: dict[str, Any]) -> None:
+    """Apply, in place, the very checks the forms and organizer screens run on these fields.
+
+    A restore stores nothing typing could not; it raises the form's own DomainError (the
+    message the organizer would have seen), with `where` naming the row.
+    """
+    if model is Workshop:
+        fields = {k: row[k] for k in WorkshopInput.model_fields}
+        row.update(workshops._clean_workshop(WorkshopInput(**fields)))
+    elif model is BreakoutGroup:
+        row["name"] = workshops._group_name(row["name"])
+    elif model is Domain:
+        row["name"], row["name_en"] = workshops._domain_names(row["name"], row["name_en"])
+    elif model is Theme:
+        row["title"] = themes._title(row["title"])
+        row["description"] = themes._description(row["description"])
+    elif model is Issue:
+        fields = validate_issue(
+            IssueInput(
+                domain_id=row["domain_id"],
+                statement=row["statement"],
+                cause=row["cause"],
+                impact=row["impact"],
+                affected=list(filter(None, row["affected"].split(","))),
+                fix=row["fix"],
+            )
+        )
+        row.update(fields.__dict__)
+        if row["hidden_reason"] is not None:  # as models.themes.hide_issues checks it
+            row["hidden_reason"] = clean_text(
+                row["hidden_reason"],
+                field="hide_reason",
+                required=True,
+                max_length=500,
+                multiline=False,
+            )
+    elif model is Score:
+        check_score(row["impact"], row["feasibility"])
+    elif model is Recommendation:
+        fields = recommendations.validate(
+            recommendations.RecommendationInput(
+                level=row["level"],
+                text=row["text"],
+                owner=row["owner"],
+                timeframe=row["timeframe"],
+                priority=row["priority"],
+            )
+        )
+        row.update(fields.__dict__)
 
 
 def _unique_sets(model: type[SQLModel]) -> list[tuple[str, ...]]:

@@ -66,6 +66,55 @@ def _header(blob: bytes | None) -> tuple[str, str] | None:
     return tag, fingerprint
 
 
+_FINGERPRINT = re.compile(r"[0-9a-f]{8}")
+# Dimensions of the bundled dense models, so a stored vector's shape can be checked
+# without loading its model (a restore on a laptop that uses another backend).
+DIMENSIONS = {"use-m3": 512, "e5-small-q4": 384}
+LEXICAL_TAG = "lex-c123"
+
+
+def well_formed(blob: bytes) -> bool:
+    """Whether `blob` could have been made by `Backend.encode`: a `tag|fingerprint` header
+    and a payload of the shape its tag implies (finite values; a sparse vector's columns in
+    range). A tag of no bundled model (a model directory) is only checked for an even,
+    finite payload; the backend that owns it checks its dimension (`Backend.fits`)."""
+    header = _header(blob)
+    if header is None or not header[0] or not _FINGERPRINT.fullmatch(header[1]):
+        return False
+    tag, payload = header[0], _payload(blob)
+    if tag == LEXICAL_TAG:
+        return _sparse_ok(payload)
+    if tag in DIMENSIONS and len(payload) != 2 * DIMENSIONS[tag]:
+        return False
+    return _dense_ok(payload)
+
+
+def misshapen(blob: bytes) -> bool:
+    """Whether `blob` names a model (a `tag|fingerprint` header) yet is not of the shape
+    that model makes: a restore refuses it. A blob that names no model is read by nothing
+    (`Backend.fits` never accepts it) and is simply recomputed when needed."""
+    header = _header(blob)
+    if header is None or "|" not in blob.partition(_SEPARATOR)[0].decode("ascii", "replace"):
+        return False
+    return not well_formed(blob)
+
+
+def _dense_ok(payload: bytes) -> bool:
+    if not payload or len(payload) % 2:
+        return False
+    return bool(np.isfinite(np.frombuffer(payload, dtype="<f2")).all())
+
+
+def _sparse_ok(payload: bytes) -> bool:
+    if len(payload) < 4:
+        return False
+    (count,) = struct.unpack_from("<I", payload)
+    if len(payload) != 4 + 6 * count:
+        return False
+    cols, vals = _unpack_sparse(payload)
+    return bool((cols < 1 << LEXICAL_BITS).all() and np.isfinite(vals).all())
+
+
 def tag_of(blob: bytes | None) -> str | None:
     """The backend tag a stored vector was made with (None for no vector)."""
     header = _header(blob)
@@ -95,6 +144,7 @@ class Backend:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._dimension = DIMENSIONS.get(self.tag)  # dense: learnt at the first encode
 
     @property
     def dense(self) -> bool:
@@ -120,6 +170,7 @@ class Backend:
         with self._lock:  # the model libraries are not documented as thread-safe
             matrix = np.asarray(self._encode(prepared), dtype=np.float32)
         matrix = _normalise_rows(matrix.reshape(len(prepared), -1))
+        self._dimension = matrix.shape[1]
         return [head + row.astype("<f2").tobytes() for head, row in zip(heads, matrix, strict=True)]
 
     def encode_one(self, text: str) -> bytes:
@@ -130,8 +181,23 @@ class Backend:
         return tag_of(blob) == self.tag
 
     def fits(self, blob: bytes | None, text: str) -> bool:
-        """True if `blob` is this backend's vector of exactly `text`."""
-        return _header(blob) == (self.tag, _fingerprint(prepare(text)))
+        """True if `blob` is this backend's vector of exactly `text`, of the right shape.
+
+        A vector of the wrong shape (a restored or hand-edited database) counts as missing,
+        so it is recomputed rather than break every comparison it would enter.
+        """
+        if blob is None or _header(blob) != (self.tag, _fingerprint(prepare(text))):
+            return False
+        if not well_formed(blob):
+            return False
+        return not self.dense or len(_payload(blob)) == 2 * self.dimension()
+
+    def dimension(self) -> int:
+        """A dense model's vector length (one probe encode if no vector was made yet)."""
+        if self._dimension is None:
+            self.encode(["ก"])
+        assert self._dimension is not None
+        return self._dimension
 
     # --- what suggestions and hints compute with ------------------------------------
 
@@ -257,7 +323,7 @@ def _sentence_transformers(path: Path) -> Backend:
 
 
 def lexical(fallback: str = "") -> Backend:
-    return Backend("lexical", "lex-c123", 0.42, None, fallback)
+    return Backend("lexical", LEXICAL_TAG, 0.42, None, fallback)
 
 
 def _load(setting: str) -> Backend:
