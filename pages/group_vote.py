@@ -1,4 +1,8 @@
-"""A breakout group's voting screen: spend its dot votes on themes, optionally score them."""
+"""A breakout group's voting screen: spend its dot votes on themes, optionally score them.
+
+Each theme opens to show its issues, so a group votes on what the theme holds, not on
+a title alone.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,10 @@ engine = _ui.engine()
 workshop, version = _ui.current()
 group = workshops.get_group(engine, who.group_id)  # type: ignore[arg-type]
 board = views.board(engine, workshop.id, version)  # type: ignore[arg-type]
+domains = {
+    d.id: _ui.domain_label(d.name, d.name_en)
+    for d in views.parts(engine, workshop.id, version)[1]  # type: ignore[arg-type]
+}
 open_for_votes = phases.allows(workshop.phase, "vote")
 open_for_scores = workshop.groups_score and phases.allows(workshop.phase, "score")
 scorer = votes.scorer_for(who)
@@ -58,6 +66,19 @@ def _scoring(view: ThemeView, given: tuple[int, int] | None) -> None:
         st.success(_ui.tr("vote.score_saved"))
 
 
+def _issues(view: ThemeView) -> None:
+    """The theme's issues, drawn only while open (20 themes × 100 issues stay unsent)."""
+    shown = st.expander(
+        _ui.tr("vote.issues", count=view.issue_count),
+        key=f"vote_issues_{view.theme.id}",
+        on_change="rerun",
+    )
+    if not shown.open:
+        return
+    with shown:  # one plain-text element for the list: user text is never Markdown
+        st.text("\n".join(f"• [{domains.get(i.domain_id, '')}] {i.statement}" for i in view.issues))
+
+
 def _theme(view: ThemeView, ours: int, given: tuple[int, int] | None) -> None:
     theme_id = view.theme.id
     with st.container(border=True, key=f"theme_{theme_id}"):
@@ -70,6 +91,7 @@ def _theme(view: ThemeView, ours: int, given: tuple[int, int] | None) -> None:
                 total=board.group_count,
             )
         )
+        _issues(view)
         if open_for_votes:
             ss[f"vote_{theme_id}"] = ours  # always what is stored, also after a refusal
             st.number_input(

@@ -88,6 +88,22 @@ def test_group_votes_moves_votes_and_is_refused_over_budget(app_env: Engine) -> 
     assert at.number_input(key=f"vote_{c}").value == 2
 
 
+def test_each_theme_opens_to_show_its_issues(app_env: Engine) -> None:
+    setup = _workshop(app_env)
+    a, b = setup.theme_id(0), setup.theme_id(1)
+    at = _group_page(app_env, setup)
+    labels = [e.label for e in at.expander]
+    assert labels.count("ดูประเด็นปัญหาในประเด็นหลักนี้ (1)") == 3
+    assert "ปัญหา 1" not in " ".join(t.value for t in at.text)  # closed: nothing sent
+    at.session_state[f"vote_issues_{b}"] = True  # as if the group opened theme 1
+    at.run()
+    assert not at.exception
+    texts = [t.value for t in at.text]
+    assert "• [วิชาการ] ปัญหา 1" in texts
+    assert not [t for t in texts if "ปัญหา 0" in t and not t.startswith("ประเด็นหลัก")]
+    assert at.number_input(key=f"vote_{a}")  # voting still there beside it
+
+
 def test_voting_closed_outside_the_vote_phase_shows_votes_read_only(app_env: Engine) -> None:
     setup = _workshop(app_env)
     at = _group_page(app_env, setup)
