@@ -20,6 +20,7 @@ from models import (
     autobackup,
     backup,
     bootstrap,
+    cards,
     db,
     demo,
     exports,
@@ -193,14 +194,41 @@ def workshops_command(ctx: click.Context) -> None:
 @main.command("links")
 @click.option("--workshop", "slug", required=True, help="The workshop's slug.")
 @click.option("--base-url", help="Address the groups will open (default: this machine).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "pdf"]),
+    default="text",
+    show_default=True,
+    help="text: one link a line; pdf: printable A4 join cards, one per group.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
+    help="File for --format pdf ('-' for standard output; default: <slug>-join-cards.pdf).",
+)
 @click.pass_context
-def links_command(ctx: click.Context, slug: str, base_url: str | None) -> None:
-    """Print the viewer link and each group's join link."""
+def links_command(
+    ctx: click.Context, slug: str, base_url: str | None, fmt: str, output: str | None
+) -> None:
+    """Print the viewer link and each group's join link, or write printable join cards."""
     engine = _engine()
     workshop = workshops.get_workshop(engine, slug=slug)
     base = links.base_url(base_url)
-    for line in workshop_links(engine, workshop, base=base, lang=_lang(ctx)):
-        click.echo(line)
+    lang = _lang(ctx)
+    if fmt == "text":
+        for line in workshop_links(engine, workshop, base=base, lang=lang):
+            click.echo(line)
+        return
+    data = cards.cards_pdf(
+        cards.workshop_cards(engine, workshop, base=base), title=workshop.title, lang=lang
+    )
+    output = output or cards.file_name(workshop)
+    with click.open_file(output, "wb", atomic=output != "-") as fh:
+        fh.write(data)
+    if output != "-":
+        click.echo(t(lang, "cli.exported", path=output))
 
 
 @main.command("phase")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from models import links, workshops
+from models import cards, links, workshops
 from pages import _ui
 
 who = _ui.guard("organizer_join")
@@ -14,6 +14,20 @@ workshop = _ui.workshop()
 st.title(_ui.tr("join.title"))
 st.caption(_ui.tr("join.hint"))
 base = st.text_input(_ui.tr("join.base_url"), value=links.base_url(), key="join_base_url")
+lang = _ui.lang()
+st.download_button(
+    _ui.tr("join.cards"),
+    # Built only on click (fpdf2 with shaping: ~1 s for twenty cards).
+    data=lambda: cards.cards_pdf(
+        cards.workshop_cards(engine, workshop, base=base), title=workshop.title, lang=lang
+    ),
+    file_name=cards.file_name(workshop),
+    mime="application/pdf",
+    key="join_cards",
+    icon=":material/print:",
+    help=_ui.tr("join.cards_help"),
+    on_click="ignore",  # no rerun racing the browser's fetch (see pages/_data_parts.py)
+)
 per_row = st.select_slider(_ui.tr("join.size"), options=[2, 3, 4, 5], value=4, key="join_qr_size")
 
 viewer_link = links.view_link(base, workshop.view_code)

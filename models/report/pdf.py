@@ -42,6 +42,9 @@ def _pdf_text(text: str) -> str:
     return text.replace("\u0e33", "\u0e4d\u0e32")
 
 
+pdf_text = _pdf_text  # the join cards (models/cards.py) draw Thai the same way
+
+
 class _ReportPDF(FPDF):
     """fpdf2 with Sarabun, shaping on, Thai-aware paragraphs and the report's header/footer."""
 
