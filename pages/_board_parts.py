@@ -41,6 +41,7 @@ def _run(
     except DomainError as error:
         if error.key == "error.board.changed":  # name the colleague as people read it
             error = DomainError(error.key, who=actor_name(error.values["who"]))
+            ss.pop("board_inputs", None)  # the user has now seen the change: retry may pass
         ss["board_error"] = error
         return
     _ui.flash(_ui.tr(done))
@@ -111,6 +112,37 @@ def keep_selection(shown_ids: list[int]) -> None:
     ss["board_table"] = {
         "selection": {"rows": [where[n] for n in picked if n in where], "columns": [], "cells": []}
     }
+    if dropped := [n for n in picked if n not in where]:
+        ss["board_dropped"] = dropped  # said on the page: the selection shrank by itself
+
+
+# Inputs a board action is built from (table ticks come through `selected_ids`).
+_INPUTS = ("board_numbers", "board_new_title", "board_move_target", "board_hide_reason")
+_CARD_INPUTS = ("theme_title_", "theme_desc_", "theme_merge_")
+
+
+def built_at(version: views.Version) -> int:
+    """The workshop version the user's current selection and typing were made at.
+
+    It moves on only when those inputs change, not when the page is merely redrawn (the
+    follow-the-room rerun): a colleague's change between picking issues and clicking
+    "move" is then still caught (models.themes refuses with error.board.changed).
+    """
+    inputs = (
+        tuple(selected_ids()),
+        tuple(repr(ss.get(key)) for key in _INPUTS),
+        tuple(
+            sorted(
+                (key, repr(value))
+                for key, value in ss.items()
+                if isinstance(key, str) and key.startswith(_CARD_INPUTS) and "_go_" not in key
+            )
+        ),
+    )
+    noted = ss.get("board_inputs")
+    if noted is None or noted[0] != inputs:
+        noted = ss["board_inputs"] = (inputs, version[0])
+    return int(noted[1])
 
 
 def remember_shown(shown: pd.DataFrame) -> None:
@@ -133,7 +165,8 @@ def selected_ids() -> list[int]:
 
 def base(engine: Engine, who: Identity, workshop: Workshop, version: views.Version) -> dict:
     """Every board command's common arguments; `seen` lets it refuse on a changed board."""
-    return {"engine": engine, "actor": who.actor, "workshop_id": workshop.id, "seen": version[0]}
+    seen = built_at(version)
+    return {"engine": engine, "actor": who.actor, "workshop_id": workshop.id, "seen": seen}
 
 
 def selection_actions(base: dict[str, Any], titles: dict[int, str], closed: bool) -> None:

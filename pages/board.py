@@ -32,7 +32,6 @@ _board.undo_bar(engine, who, workshop, version)
 closed = not phases.allows(workshop.phase, "group_themes")
 if closed:  # the buttons below are disabled: say why before anyone tries them
     st.info(_ui.tr("board.closed", phase=_ui.tr(f"phase.{workshop.phase}")))
-base = _board.base(engine, who, workshop, version)
 
 # --- filters -----------------------------------------------------------------------------
 left, middle, right, last = st.columns([2, 2, 3, 2])
@@ -72,6 +71,9 @@ shown = table[mask].reset_index(drop=True)
 
 st.caption(_ui.tr("board.count", shown=len(shown), total=total))
 _board.keep_selection([int(n) for n in shown["no"]])
+if dropped := ss.pop("board_dropped", None):
+    st.warning(_ui.tr("board.dropped", numbers=", ".join(map(str, dropped))))
+base = _board.base(engine, who, workshop, version)  # after the selection is settled
 st.dataframe(
     shown.drop(columns=["_group_id", "_domain_id", "_grouped"]).rename(
         columns=lambda c: _ui.tr(f"board.col_{c}")

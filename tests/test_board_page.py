@@ -139,10 +139,11 @@ def test_selection_cleared_after_move_and_kept_on_refusal(demo) -> None:
     assert _selected_caption(at).endswith(f"{ids[1]}, {ids[2]}")
     # A colleague renames the theme after this page was drawn: the move is refused, the
     # selection stays for a retry.
+    at.selectbox(key="board_move_target").set_value(theme.id).run()
     themes.update_theme(
         engine, actor="facilitator#c0c0", workshop_id=workshop.id, theme_id=theme.id, title="ข"
     )
-    at.selectbox(key="board_move_target").set_value(theme.id)
+    at.run()  # the page follows the room (a redraw): the action was still built before
     _button(at, "board_move").click().run()
     assert not at.exception
     assert "ผู้ดำเนินการประชุม #c0c0" in at.error[0].value
@@ -197,3 +198,16 @@ def test_undo_takes_back_only_this_sessions_action(demo) -> None:
     _button(at, "board_undo").click().run()
     assert [v.theme.title for v in themes.board(engine, workshop.id).themes] == ["ของเพื่อน"]
     assert _button(at, "board_undo").disabled
+
+
+def test_selected_issue_moved_by_a_colleague_is_dropped_and_said(demo) -> None:
+    engine, workshop = demo
+    at = _board()
+    ids = [int(n) for n in at.dataframe[0].value.iloc[:, 0]]
+    _select_rows(at, [0, 2])
+    themes.create_theme(
+        engine, actor="facilitator#c0c0", workshop_id=workshop.id, title="ก", issue_ids=ids[:1]
+    )
+    at.run()
+    assert _selected_caption(at).endswith(f": {ids[2]}")
+    assert str(ids[0]) in at.warning[0].value
