@@ -36,6 +36,7 @@ def test_make_test_runs_the_set_up_before_the_suite() -> None:
     ("env", "expected"),
     [
         ({}, ""),  # Chromium present, no PostgreSQL tests: nothing to install
+        ({"NPM": "/nonexistent/npm"}, ""),  # axe-core installed already: npm not needed
         ({"CHROMIUM": "/nonexistent/chromium"}, "missing: chromium"),
         ({"NGINX": "/nonexistent/nginx"}, ""),  # the replica test runs only on PostgreSQL
         (
