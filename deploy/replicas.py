@@ -173,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     # Links the replicas print and show must point at nginx, not at themselves.
     env = {**os.environ, "DATABASE_URL": url, "ROUNDTABLE_BASE_URL": base, "PORT": str(args.port)}
     env["PYTHONUNBUFFERED"] = "1"
+    # nginx (on this host) names each laptop in X-Forwarded-For; believe it from nginx only.
+    env["ROUNDTABLE_TRUSTED_PROXIES"] = "127.0.0.1, ::1"
     stopping: list[int] = []
 
     def on_signal(signum: int, _frame: object) -> None:

@@ -2,17 +2,22 @@
 
 Groups and viewers carry their code in the URL (`?join=CODE`, `?view=CODE`): it is
 what they were handed, and a refresh re-checks it, so a regenerated code locks the
-old link out. Staff log in once and carry a signed, expiring token (`?s=...`)
-instead of the PIN or password; changing the credential invalidates old tokens.
+old link out. Staff sign in once and get a token naming a server-side staff session
+(table `staff_session`): the browser keeps it in a cookie, never in the address bar (a
+projected URL would hand the facilitator's role to the room). Signing out revokes the
+session, changing the PIN or password invalidates every token signed with the old one,
+and an unused session lapses after `SESSION_IDLE` (see `parse_token`).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
-import json
+import ipaddress
+import logging
 import os
 import secrets
 import sys
@@ -28,17 +33,38 @@ from sqlmodel import Session, select
 
 from models import db
 from models.errors import DomainError, Throttled
-from models.schema import AppSecret, AuthThrottle, BreakoutGroup, Role, Workshop, utcnow
+from models.schema import (
+    AppSecret,
+    AuditEvent,
+    AuthThrottle,
+    BreakoutGroup,
+    Role,
+    StaffSession,
+    Workshop,
+    utcnow,
+)
 
 T = TypeVar("T")
+log = logging.getLogger("roundtable.access")
 
 # No 0/O, 1/I/L: codes are read aloud and typed from a projector.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
-TOKEN_LIFETIME = dt.timedelta(hours=24)
+# A staff session lives through a workshop day of breaks without signing in again: it
+# lapses after SESSION_IDLE without a new page load (each reload slides it), and after
+# TOKEN_LIFETIME in any case (a three-day workshop, as the 2561 meeting was).
+SESSION_IDLE = dt.timedelta(hours=12)
+TOKEN_LIFETIME = dt.timedelta(days=3)
+# The browser cookie that carries the staff token (see pages/_ui.remember_staff).
+STAFF_COOKIE = "roundtable_staff"
 FREE_ATTEMPTS = 5
+FIRST_LOCK_SECONDS = 30
 MAX_LOCK_SECONDS = 900
-FORGET_AFTER = dt.timedelta(minutes=15)
+# Failures are remembered far longer than the longest lock: once a client has used its
+# free attempts, every further wrong answer locks it again (30 s doubling to 15 min)
+# instead of a lapsed lock handing out five fresh guesses.
+FORGET_AFTER = dt.timedelta(hours=24)
+TRUSTED_PROXIES_ENV = "ROUNDTABLE_TRUSTED_PROXIES"
 SECRETS_FILE = db.ROOT / ".streamlit" / "secrets.toml"
 
 STAFF_CREDENTIALS = {Role.ORGANIZER: "ORGANIZER_PASSWORD", Role.FACILITATOR: "FACILITATOR_PIN"}
@@ -63,21 +89,48 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
 }
 
 
-def client_key(peer: str | None, headers: Mapping[str, str]) -> str:
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_proxies(value: str | None = None) -> list[Network]:
+    """`ROUNDTABLE_TRUSTED_PROXIES`: addresses or networks (comma separated) of the
+    reverse proxies in front of the app, e.g. `127.0.0.1` for the nginx of
+    deploy/replicas.py. Default none: then no forwarded header is believed."""
+    raw = os.environ.get("ROUNDTABLE_TRUSTED_PROXIES", "") if value is None else value
+    return [
+        ipaddress.ip_network(item.strip(), strict=False) for item in raw.split(",") if item.strip()
+    ]
+
+
+def _is_trusted(address: str, proxies: list[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
+
+
+def client_key(
+    peer: str | None, headers: Mapping[str, str], proxies: list[Network] | None = None
+) -> str:
     """Who is guessing, for the throttle: the connection's address.
 
-    A peer on this host (Streamlit reports loopback as None) may be the reverse proxy in
-    front of the replicas; then every venue laptop would share one throttle and one
-    stranger's wrong codes would lock out all groups. So for a loopback peer only, take
-    the address the proxy appended last to X-Forwarded-For (nginx's
-    `$proxy_add_x_forwarded_for`), which a browser cannot forge; a remote peer's own
-    headers are never trusted.
+    Behind a reverse proxy every venue laptop would share the proxy's address, so one
+    stranger's wrong codes would lock out all groups. Only when the peer is a configured
+    trusted proxy (`trusted_proxies`) is X-Forwarded-For read, from the right: the last
+    hop not itself a trusted proxy is the client (nginx appends the address it saw, so a
+    browser cannot forge that hop). Anyone else's header, loopback included, is ignored:
+    any local process could send one. Streamlit reports a loopback peer as None.
     """
-    if peer:
-        return peer
-    forwarded = [hop.strip() for hop in headers.get("X-Forwarded-For", "").split(",")]
-    forwarded = [hop for hop in forwarded if hop]
-    return forwarded[-1] if forwarded else "local"
+    proxies = trusted_proxies() if proxies is None else proxies
+    peer = str(peer) if peer else None
+    if not _is_trusted(peer or "127.0.0.1", proxies):
+        return peer or "local"
+    hops = [hop.strip() for hop in headers.get("X-Forwarded-For", "").split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        if not _is_trusted(hop, proxies):
+            return hop[:100]
+    return peer or "local"
 
 
 def may_open(role: Role | None, page: str) -> bool:
@@ -190,11 +243,18 @@ NOT_SHOWN = (
 )
 
 
+@functools.lru_cache(maxsize=8)
+def _configured_fingerprint(env_name: str, value: str) -> str:
+    """A configured credential hashed with a fixed salt, so the token fingerprint changes
+    when the value does. Cached: scrypt costs ~50 ms, and an open staff tab checks its
+    token on every run (`token_alive`); the value is in this process's environment anyway."""
+    return hash_secret(value, salt=hashlib.sha256(env_name.encode()).digest()[:16])
+
+
 def _credential_hash(session: Session, env_name: str) -> str | None:
     configured = configured_secret(env_name)
     if configured is not None:
-        # Hash with a fixed salt so the token fingerprint changes when the value does.
-        return hash_secret(configured, salt=hashlib.sha256(env_name.encode()).digest()[:16])
+        return _configured_fingerprint(env_name, configured)
     row = session.get(AppSecret, env_name)
     return row.value if row else None
 
@@ -214,12 +274,23 @@ def _throttle_row(session: Session, key: str) -> AuthThrottle:
     return row
 
 
-def _throttled(engine: Engine, key: str, check: Callable[[Session], T]) -> T:
+def lock_seconds(failures: int) -> int:
+    """How long `failures` remembered wrong answers lock a client out (0: not locked)."""
+    if failures < FREE_ATTEMPTS:
+        return 0
+    return min(MAX_LOCK_SECONDS, FIRST_LOCK_SECONDS * 2 ** min(failures - FREE_ATTEMPTS, 20))
+
+
+def _throttled(engine: Engine, kind: str, client: str, check: Callable[[Session], T]) -> T:
     """Run `check` (which raises DomainError for a wrong answer) under the client's
     throttle row, locked for the whole attempt: a client's attempts take turns, so
     parallel guesses (many sockets at once) cannot all slip past the lock, while right
     answers, even many at once from one address, never count against it. Raises
-    Throttled while the client is locked out, even for the right answer."""
+    Throttled while the client is locked out, even for the right answer.
+
+    A wrong answer is counted, logged (kind, client, count; never what was typed) and
+    audited as `auth.failed` in the same transaction."""
+    key = f"{kind}:{client}"
     for tries in range(3):
         try:
             with db.write(engine) as session:
@@ -235,10 +306,31 @@ def _throttled(engine: Engine, key: str, check: Callable[[Session], T]) -> T:
                     row.failures = 0
                 row.failures += 1
                 row.updated_at = now
-                if row.failures >= FREE_ATTEMPTS:
-                    lock = min(MAX_LOCK_SECONDS, 30 * 2 ** (row.failures - FREE_ATTEMPTS))
+                lock = lock_seconds(row.failures)
+                if lock:
                     row.locked_until = now + dt.timedelta(seconds=lock)
                 session.add(row)
+                # AuditEvent directly: models.audit imports this module (Identity).
+                session.add(
+                    AuditEvent(
+                        actor="visitor",
+                        action="auth.failed",
+                        entity="auth",
+                        after={
+                            "kind": kind,
+                            "client": client,
+                            "failures": row.failures,
+                            "lock": lock,
+                        },
+                    )
+                )
+            log.warning(
+                "failed sign-in: kind=%s client=%s failures=%d locked_for=%ds",
+                kind,
+                text_safe(client),
+                row.failures,
+                lock,
+            )
             raise wrong  # after the commit: the failure stays counted
         except IntegrityError:  # two first attempts inserted the row at once: retry
             if tries == 2:
@@ -246,14 +338,21 @@ def _throttled(engine: Engine, key: str, check: Callable[[Session], T]) -> T:
     raise AssertionError("unreachable")
 
 
+def text_safe(value: str) -> str:
+    """A client name for a log line: printable ASCII only (it may come from a header)."""
+    return "".join(ch if " " < ch < "\x7f" else "?" for ch in value)[:100]
+
+
 # --- logging in ---------------------------------------------------------------------------
 
 
 def login_staff(engine: Engine, role: Role, value: str, *, client: str) -> str:
-    """Check the organizer password or facilitator PIN; returns a session token."""
+    """Check the organizer password or facilitator PIN; returns a new session's token.
+
+    The session row is written in the same transaction as the check."""
     env_name = STAFF_CREDENTIALS[role]
 
-    def check(session: Session) -> None:
+    def check(session: Session) -> str:
         configured = configured_secret(env_name)
         if configured is not None:
             ok = hmac.compare_digest(value.strip().encode(), configured.encode())
@@ -262,9 +361,9 @@ def login_staff(engine: Engine, role: Role, value: str, *, client: str) -> str:
             ok = stored is not None and verify_secret(value.strip(), stored)
         if not ok:
             raise DomainError("error.login.wrong_secret")
+        return _new_session(session, role, TOKEN_LIFETIME)
 
-    _throttled(engine, f"staff-{role.value}:{client}", check)
-    return make_token(engine, role)
+    return _throttled(engine, f"staff-{role.value}", client, check)
 
 
 def join_group(engine: Engine, code: str, *, client: str) -> BreakoutGroup:
@@ -276,7 +375,7 @@ def join_group(engine: Engine, code: str, *, client: str) -> BreakoutGroup:
             raise DomainError("error.login.wrong_code")
         return group
 
-    return _throttled(engine, f"join:{client}", check)
+    return _throttled(engine, "join", client, check)
 
 
 def join_viewer(engine: Engine, code: str, *, client: str) -> Workshop:
@@ -288,7 +387,7 @@ def join_viewer(engine: Engine, code: str, *, client: str) -> Workshop:
             raise DomainError("error.login.wrong_code")
         return workshop
 
-    return _throttled(engine, f"view:{client}", check)
+    return _throttled(engine, "view", client, check)
 
 
 # --- tokens -------------------------------------------------------------------------------
@@ -311,26 +410,89 @@ def _sign(session: Session, payload: str, role: Role) -> str:
     return _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
 
 
+def _session_id(secret_part: str) -> str:
+    """The row's key: a hash, so the database (or a backup of it) holds no live token."""
+    return hashlib.sha256(secret_part.encode()).hexdigest()
+
+
+def _new_session(session: Session, role: Role, lifetime: dt.timedelta) -> str:
+    """Record a staff session and return its token `<random>.<signature>`.
+
+    The random part names the session; the signature (token key + the credential's
+    fingerprint) binds it to the role and to the PIN or password in force."""
+    now = utcnow()
+    # Forget sessions long over, so the table stays the size of the staff.
+    stale = select(StaffSession).where(StaffSession.expires_at < now - SESSION_IDLE)
+    for old in session.exec(stale).all():
+        session.delete(old)
+    secret_part = secrets.token_urlsafe(24)
+    session.add(
+        StaffSession(
+            id=_session_id(secret_part),
+            role=role.value,
+            issued_at=now,
+            last_used_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    return f"{secret_part}.{_sign(session, f'{secret_part}.{role.value}', role)}"
+
+
 def make_token(engine: Engine, role: Role, *, lifetime: dt.timedelta = TOKEN_LIFETIME) -> str:
-    expires = int((utcnow() + lifetime).timestamp())
-    payload = _b64(json.dumps({"r": role.value, "e": expires}).encode())
-    with db.read(engine) as session:
-        return f"{payload}.{_sign(session, payload, role)}"
+    """A token for a new staff session without a sign-in (tests, the CLI's own links)."""
+    with db.write(engine) as session:
+        return _new_session(session, role, lifetime)
+
+
+def _live_session(session: Session, token: str) -> StaffSession | None:
+    """The session a token names, if the token is genuine and the session still live."""
+    if not isinstance(token, str) or len(token) > 200:
+        return None
+    secret_part, _, signature = token.partition(".")
+    if not secret_part or not signature:
+        return None
+    row = session.get(StaffSession, _session_id(secret_part))
+    if row is None or row.revoked_at is not None:
+        return None
+    now = utcnow()
+    if row.expires_at <= now or now - row.last_used_at > SESSION_IDLE:
+        return None
+    try:
+        role = Role(row.role)
+    except ValueError:
+        return None
+    expected = _sign(session, f"{secret_part}.{role.value}", role)
+    return row if hmac.compare_digest(expected, signature) else None
 
 
 def parse_token(engine: Engine, token: str) -> Identity | None:
-    """The staff identity a token proves, or None if forged, stale or expired."""
-    try:
-        payload, signature = token.split(".")
-        data = json.loads(_unb64(payload))
-        role = Role(data["r"])
-        expires = int(data["e"])
-    except (ValueError, KeyError, TypeError):
-        return None
-    if role not in STAFF_CREDENTIALS:
-        return None
-    if expires < utcnow().timestamp():
-        return None
+    """The staff identity a token proves, or None if forged, revoked, idle too long,
+    expired or signed under a PIN or password since changed. A genuine token slides
+    its idle deadline: a page load in the morning keeps it for the afternoon."""
+    with db.write(engine) as session:
+        row = _live_session(session, token)
+        if row is None:
+            return None
+        row.last_used_at = utcnow()
+        session.add(row)
+        return Identity(Role(row.role))
+
+
+def token_alive(engine: Engine, token: str) -> bool:
+    """Whether a signed-in session's token still holds (read-only: one key lookup), so an
+    open staff tab loses its role on its next run once the token is revoked elsewhere."""
     with db.read(engine) as session:
-        expected = _sign(session, payload, role)
-    return Identity(role) if hmac.compare_digest(expected, signature) else None
+        return _live_session(session, token) is not None
+
+
+def revoke_token(engine: Engine, token: str) -> bool:
+    """Sign out: the session the token names ends now, on every replica. False when the
+    token named no live session (already signed out, expired, or not genuine)."""
+    with db.write(engine) as session:
+        row = _live_session(session, token)
+        if row is None:
+            return False
+        row.revoked_at = utcnow()
+        session.add(row)
+        session.add(AuditEvent(actor=row.role, action="auth.sign_out", entity="staff_session"))
+        return True

@@ -196,3 +196,16 @@ class AuthThrottle(SQLModel, table=True):
     failures: int = 0
     locked_until: dt.datetime | None = None
     updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class StaffSession(SQLModel, table=True):
+    """One staff sign-in: its token names this row, so signing out revokes it for good."""
+
+    __tablename__ = "staff_session"
+
+    id: str = Field(primary_key=True, max_length=64)  # random; the token's first part
+    role: str = Field(max_length=20)
+    issued_at: dt.datetime = Field(default_factory=utcnow)
+    last_used_at: dt.datetime = Field(default_factory=utcnow)
+    expires_at: dt.datetime = Field(index=True)
+    revoked_at: dt.datetime | None = None

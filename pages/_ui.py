@@ -79,7 +79,8 @@ def identity() -> Identity | None:
 
 def staff_cookie() -> str | None:
     """The staff token this browser sent when its connection opened (a new session)."""
-    return st.context.cookies.get(access.STAFF_COOKIE)
+    value = st.context.cookies.get(access.STAFF_COOKIE)
+    return value if isinstance(value, str) else None  # AppTest has no browser cookies
 
 
 def keep_staff_cookie(token: str | None) -> None:

@@ -21,9 +21,15 @@ if error := st.session_state.pop("login_error", None):
     _ui.show_error(error)
 
 
-def _enter(who: Identity, url_key: tuple[str, str]) -> None:
+def _enter(who: Identity, url_key: tuple[str, str] | None, token: str | None = None) -> None:
+    """Take the role; a group's or viewer's code goes into the URL (their link), a staff
+    token only into this session and the browser's cookie (app.py sets it)."""
     st.session_state["identity"] = who
-    st.session_state["url_key"] = url_key
+    if url_key is not None:
+        st.session_state["url_key"] = url_key
+    if token is not None:
+        st.session_state["staff_token"] = token
+        st.session_state.pop("_forget_cookie", None)
     st.rerun()
 
 
@@ -66,4 +72,4 @@ with tab_staff, st.form("staff_login"):
         except DomainError as error:
             _ui.show_error(error)
         else:
-            _enter(Identity(role), ("s", token))
+            _enter(Identity(role), None, token)

@@ -29,7 +29,7 @@ from streamlit.testing.v1 import AppTest
 from models import access, backup, db, exports, issues, phases, report, workshops
 from models.access import Identity
 from models.errors import DomainError, Forbidden, Throttled
-from models.schema import AppSecret, AuthThrottle, Role
+from models.schema import AppSecret, AuditEvent, AuthThrottle, Role, StaffSession
 from tests.factories import add_issue, group_identity, make_workshop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,19 +230,186 @@ def test_throttle_is_shared_across_processes(engine: Engine) -> None:
     assert access.join_group(engine, code, client="10.0.0.10").join_code == code
 
 
+NGINX = access.trusted_proxies("127.0.0.1")
+
+
 @pytest.mark.parametrize(
-    ("peer", "forwarded", "client"),
+    ("peer", "forwarded", "proxies", "client"),
     [
-        ("192.168.1.20", "", "192.168.1.20"),
-        ("192.168.1.20", "1.2.3.4", "192.168.1.20"),  # a remote peer cannot pick its name
-        (None, "", "local"),
-        (None, "192.168.1.21", "192.168.1.21"),  # behind our nginx on this host
-        (None, "6.6.6.6, 192.168.1.22", "192.168.1.22"),  # forged first hop, real last hop
-        (None, " , ", "local"),
+        ("192.168.1.20", "", NGINX, "192.168.1.20"),
+        ("192.168.1.20", "1.2.3.4", NGINX, "192.168.1.20"),  # a remote peer cannot pick its name
+        (None, "", NGINX, "local"),
+        (None, "192.168.1.21", NGINX, "192.168.1.21"),  # behind our nginx on this host
+        (None, "6.6.6.6, 192.168.1.22", NGINX, "192.168.1.22"),  # forged first hop, real last
+        (None, " , ", NGINX, "local"),
+        # No proxy configured (the default): a local process's header is not believed,
+        # so sixty forged headers are sixty guesses by one client.
+        (None, "192.168.1.21", [], "local"),
+        (None, "10.9.9.9", access.trusted_proxies(""), "local"),
+        # Two proxies in a chain: the last hop that is not one of ours.
+        (
+            "10.0.0.2",
+            "8.8.8.8, 192.168.1.23, 10.0.0.1",
+            access.trusted_proxies("10.0.0.0/24"),
+            "192.168.1.23",
+        ),
+        ("10.0.0.2", "10.0.0.1", access.trusted_proxies("10.0.0.0/24, ::1"), "10.0.0.2"),
     ],
 )
-def test_client_key(peer: str | None, forwarded: str, client: str) -> None:
-    assert access.client_key(peer, {"X-Forwarded-For": forwarded}) == client
+def test_client_key(peer: str | None, forwarded: str, proxies, client: str) -> None:
+    assert access.client_key(peer, {"X-Forwarded-For": forwarded}, proxies) == client
+
+
+def test_forwarded_addresses_are_trusted_only_from_configured_proxies(monkeypatch) -> None:
+    monkeypatch.delenv(access.TRUSTED_PROXIES_ENV, raising=False)
+    assert access.client_key(None, {"X-Forwarded-For": "1.2.3.4"}) == "local"
+    monkeypatch.setenv(access.TRUSTED_PROXIES_ENV, "127.0.0.1")
+    assert access.client_key(None, {"X-Forwarded-For": "1.2.3.4"}) == "1.2.3.4"
+
+
+def test_forged_forwarded_headers_do_not_escape_the_throttle(engine: Engine, monkeypatch) -> None:
+    """The issue's case: sixty wrong PINs from this host, each with its own header."""
+    monkeypatch.delenv(access.TRUSTED_PROXIES_ENV, raising=False)
+    make_workshop(engine)
+    outcomes = []
+    for n in range(60):
+        client = access.client_key(None, {"X-Forwarded-For": f"10.1.{n // 250}.{n % 250}"})
+        try:
+            access.join_group(engine, "WRONG234", client=client)
+        except Throttled:
+            outcomes.append("throttled")
+        except DomainError:
+            outcomes.append("checked")
+    assert outcomes.count("checked") == access.FREE_ATTEMPTS
+
+
+def _age(engine: Engine, key: str, by: dt.timedelta) -> None:
+    """Move a throttle row's clock back by `by`, as if that much time had passed."""
+    with db.write(engine) as session:
+        row = session.get(AuthThrottle, key)
+        assert row is not None
+        row.updated_at -= by
+        if row.locked_until is not None:
+            row.locked_until -= by
+        session.add(row)
+
+
+def test_an_expired_lock_does_not_hand_out_fresh_guesses(engine: Engine) -> None:
+    """After the longest lock has passed, the next wrong answer locks again at once (and
+    for the longest lock), instead of five more free tries."""
+    make_workshop(engine)
+    checked = 0
+    while checked < 10:  # 5 free, then locks of 30 s, 60 s, ... up to 15 min
+        try:
+            access.join_group(engine, "WRONG234", client="patient")
+            checked += 1
+        except Throttled:
+            _age(engine, "join:patient", dt.timedelta(seconds=access.MAX_LOCK_SECONDS + 1))
+        except DomainError:
+            checked += 1
+    with db.read(engine) as session:
+        row = session.get(AuthThrottle, "join:patient")
+    assert row is not None and row.failures == checked
+    _age(engine, "join:patient", dt.timedelta(seconds=access.MAX_LOCK_SECONDS + 1))
+    with pytest.raises(DomainError, match="wrong_code"):
+        access.join_group(engine, "WRONG234", client="patient")
+    with pytest.raises(Throttled) as caught:  # no free guess after the lock ran out
+        access.join_group(engine, "WRONG234", client="patient")
+    assert caught.value.values["seconds"] > access.MAX_LOCK_SECONDS - 5
+    # Only a quiet spell far longer than any lock forgets the failures.
+    _age(engine, "join:patient", access.FORGET_AFTER + dt.timedelta(minutes=1))
+    for _ in range(access.FREE_ATTEMPTS):
+        with pytest.raises(DomainError, match="wrong_code"):
+            access.join_group(engine, "WRONG234", client="patient")
+
+
+@pytest.mark.parametrize(
+    ("failures", "seconds"),
+    [(0, 0), (4, 0), (5, 30), (6, 60), (7, 120), (10, 900), (40, 900), (10_000, 900)],
+)
+def test_locks_double_up_to_the_longest(failures: int, seconds: int) -> None:
+    assert access.lock_seconds(failures) == seconds
+    assert access.FORGET_AFTER.total_seconds() > 10 * access.MAX_LOCK_SECONDS
+
+
+def test_failed_sign_ins_are_logged_and_audited(engine: Engine, staff_env, caplog) -> None:
+    access.ensure_credentials(engine)
+    caplog.set_level("WARNING", logger="roundtable.access")
+    with pytest.raises(DomainError):
+        access.login_staff(engine, Role.FACILITATOR, "999999", client="192.168.1.50")
+    with pytest.raises(DomainError):
+        access.join_group(engine, "WRONG234", client="192.168.1.51")
+    access.login_staff(
+        engine, Role.FACILITATOR, staff_env["FACILITATOR_PIN"], client="192.168.1.50"
+    )
+    lines = [r.getMessage() for r in caplog.records if r.name == "roundtable.access"]
+    assert len(lines) == 2  # the right PIN is not a failure
+    assert "staff-facilitator" in lines[0] and "192.168.1.50" in lines[0]
+    assert "join" in lines[1] and "192.168.1.51" in lines[1]
+    for line in lines:
+        assert "999999" not in line and "WRONG234" not in line and "246810" not in line
+    with db.read(engine) as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "auth.failed")).all()
+    assert [(e.after or {}).get("kind") for e in events] == ["staff-facilitator", "join"]
+    assert events[0].after == {
+        "kind": "staff-facilitator",
+        "client": "192.168.1.50",
+        "failures": 1,
+        "lock": 0,
+    }
+    assert "999999" not in repr([e.after for e in events])
+
+
+# --- staff sessions: sign-out revokes ---------------------------------------------------------
+
+
+def test_sign_out_revokes_the_token_everywhere(engine: Engine, staff_env) -> None:
+    access.ensure_credentials(engine)
+    token = access.login_staff(engine, Role.FACILITATOR, staff_env["FACILITATOR_PIN"], client="f")
+    other = access.login_staff(engine, Role.FACILITATOR, staff_env["FACILITATOR_PIN"], client="g")
+    assert access.parse_token(engine, token) == STAFF
+    assert access.revoke_token(engine, token) is True
+    assert access.parse_token(engine, token) is None  # another replica asks the same table
+    assert access.revoke_token(engine, token) is False
+    assert access.parse_token(engine, other) == STAFF  # the projector laptop stays signed in
+    with db.read(engine) as session:
+        rows = session.exec(select(StaffSession)).all()
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "auth.sign_out")).all()
+    assert sum(row.revoked_at is not None for row in rows) == 1
+    assert len(events) == 1
+    assert token.split(".")[0] not in _database_text(engine)  # rows hold a hash of the id
+
+
+def test_an_idle_session_lapses_and_use_slides_it(engine: Engine, staff_env) -> None:
+    access.ensure_credentials(engine)
+    token = access.make_token(engine, Role.ORGANIZER)
+
+    def idle(by: dt.timedelta) -> None:
+        with db.write(engine) as session:
+            for row in session.exec(select(StaffSession)).all():
+                row.last_used_at -= by
+                session.add(row)
+
+    idle(access.SESSION_IDLE - dt.timedelta(minutes=5))
+    assert access.parse_token(engine, token) == Identity(Role.ORGANIZER)  # and slides
+    idle(access.SESSION_IDLE - dt.timedelta(minutes=5))
+    assert access.parse_token(engine, token) == Identity(Role.ORGANIZER)
+    idle(access.SESSION_IDLE + dt.timedelta(minutes=1))
+    assert access.parse_token(engine, token) is None
+
+
+def test_a_token_cannot_be_promoted_or_truncated(engine: Engine, staff_env) -> None:
+    access.ensure_credentials(engine)
+    token = access.make_token(engine, Role.FACILITATOR)
+    secret_part, signature = token.split(".")
+    with db.write(engine) as session:  # even with the row rewritten to say organizer
+        row = session.exec(select(StaffSession)).one()
+        row.role = Role.ORGANIZER.value
+        session.add(row)
+    assert access.parse_token(engine, token) is None
+    assert access.parse_token(engine, f"{secret_part}.{signature[:-2]}") is None
+    assert access.parse_token(engine, secret_part) is None
+    assert access.parse_token(engine, "x" * 5000) is None
 
 
 # --- secrets at rest and in what leaves the app -----------------------------------------------
@@ -460,16 +627,17 @@ def test_query_string_grants_nothing(app_db, query: dict[str, str]) -> None:
     assert _refused(at, "facilitate")
 
 
-def test_expired_token_and_token_of_a_changed_pin_are_refused(app_db, monkeypatch) -> None:
+def test_a_staff_token_in_the_url_grants_nothing_and_leaves_it(app_db) -> None:
+    """Tokens live in the browser's cookie: one in the address bar (an old bookmark, a
+    projected screen) opens nothing and is removed. Expiry, revocation and a changed
+    PIN are checked on the token itself (test_sign_out_revokes_the_token_everywhere,
+    tests/test_access.py)."""
     engine, *_ = app_db
-    expired = access.make_token(engine, Role.ORGANIZER, lifetime=dt.timedelta(seconds=-1))
-    at = _app(s=expired)
-    assert "identity" not in at.session_state
-    assert "s" not in at.query_params  # and it leaves the URL
     live = access.make_token(engine, Role.FACILITATOR)
-    assert _app(s=live).session_state["identity"] == STAFF  # the same route works...
-    monkeypatch.setenv("FACILITATOR_PIN", "135790")  # ...until the PIN changes
-    assert "identity" not in _app(s=live).session_state
+    at = _app(s=live)
+    assert "identity" not in at.session_state
+    assert "s" not in at.query_params
+    assert access.parse_token(engine, live) == STAFF  # genuine, just not honoured there
 
 
 def test_join_code_wins_over_a_staff_token_in_the_same_url(app_db) -> None:

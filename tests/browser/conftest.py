@@ -122,7 +122,28 @@ def sign_in(page: Page, server: Server, role: str) -> None:
     page.locator(".st-key-staff_secret input").fill(secret)
     page.get_by_role("button", name="เข้าสู่ระบบ").click()
     wait_idle(page)
-    expect(page).to_have_url(re.compile(r"[?&]s=[\w.-]+"))
+    expect(page.locator(".st-key-logout")).to_be_visible()  # signed in
+    assert "s=" not in page.url  # the token lives in a cookie, never in the address bar
+
+
+def staff_cookie(page: Page) -> str | None:
+    """The staff token this browser keeps (models.access.STAFF_COOKIE), if any."""
+    from models.access import STAFF_COOKIE
+
+    found = [c["value"] for c in page.context.cookies() if c["name"] == STAFF_COOKIE]
+    return found[0] if found else None
+
+
+def as_staff(page: Page, url: str, token: str) -> None:
+    """Give this browser a staff token, as a signed-in browser keeps it, then open `url`."""
+    from urllib.parse import urlsplit
+
+    from models.access import STAFF_COOKIE
+
+    host = urlsplit(url).hostname or "127.0.0.1"
+    cookie = {"name": STAFF_COOKIE, "value": token, "domain": host, "path": "/"}
+    page.context.add_cookies([cookie])  # type: ignore[list-item]
+    open_app(page, url)
 
 
 def submit_issue(page: Page, statement: str, cause: str = "") -> None:

@@ -44,7 +44,7 @@ from tests.browser.conftest import (
     ROOT,
     _healthy,
     _tail,
-    open_app,
+    as_staff,
     wait_idle,
 )
 from tests.browser.test_plenary_flow import ISSUES_LABEL, METRIC_READS, RECORD_SUBMIT, metric
@@ -250,10 +250,10 @@ def urls_served_by(page: Page, replica: str) -> bool:
 
 def through_nginx_a_session_stays_on_one_replica(pair: Pair, page: Page) -> None:
     # The organizer works through nginx; every download lives in one replica's memory.
-    # Signed in as a refreshed staff tab is: by the signed token in its URL (the sign-in
+    # Signed in as a refreshed staff tab is: by the token in its cookie (the sign-in
     # form itself is covered by test_group_flow).
     token = access.make_token(pair.engine, Role.ORGANIZER)
-    open_app(page, f"{pair.url}/organizer_data?s={token}")
+    as_staff(page, f"{pair.url}/organizer_data", token)
     expect(page.locator(".st-key-export_csv button")).to_be_visible()
     files: dict[str, bytes] = {}
     for fmt in ("csv", "zip", "json", "csv"):

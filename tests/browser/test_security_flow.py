@@ -17,8 +17,15 @@ from playwright.sync_api import Page, Response, expect
 from models import access, issues, phases, workshops
 from models.access import Identity
 from models.schema import Role
-from tests.browser.conftest import open_app, sign_in, submit_issue, wait_idle
-from tests.browser.test_group_flow import GROUP, STAFF_ONLY, heading, query
+from tests.browser.conftest import (
+    as_staff,
+    open_app,
+    sign_in,
+    staff_cookie,
+    submit_issue,
+    wait_idle,
+)
+from tests.browser.test_group_flow import GROUP, STAFF_ONLY, heading
 
 pytestmark = pytest.mark.browser
 
@@ -45,16 +52,17 @@ def _refused(page: Page, url: str) -> None:
 
 def test_forged_and_stale_links_reach_no_staff_page(page: Page, server: Any) -> None:
     forged = access._b64(b'{"r": "organizer", "e": 99999999999}') + ".AAAA"
-    expired = access.make_token(server.engine, Role.ORGANIZER, lifetime=-access.TOKEN_LIFETIME)
+    live = access.make_token(server.engine, Role.ORGANIZER)
     for path, suffix in (
         ("organizer_data", f"?s={forged}"),
-        ("facilitate", f"?s={expired}"),
+        ("facilitate", f"?s={live}"),  # a genuine token in the URL: no longer a way in
         ("board", "?role=organizer"),
         ("organizer_groups", "?identity=organizer&page=organizer_data"),
         # Once only: wrong codes count against this client (all tests share one address).
         ("organizer_data", "?view=WRONG234"),
     ):
         _refused(page, f"{server.url}/{path}{suffix}")
+        assert "s=" not in page.url
     # A viewer's code opens the dashboard, and still no staff page by URL.
     workshop = workshops.get_workshop(server.engine, workshop_id=server.workshop_id)
     for path in ("organizer_data", "facilitate"):
@@ -64,20 +72,80 @@ def test_forged_and_stale_links_reach_no_staff_page(page: Page, server: Any) -> 
         expect(page.locator(".st-key-new_statement")).to_have_count(0)
 
 
-def test_tampered_staff_token_is_refused(
+def test_tampered_or_stale_staff_cookie_is_refused(
     page: Page, new_page: Callable[[str], Page], server: Any
 ) -> None:
     sign_in(page, server, "facilitator")
-    token = query(page)["s"][0]
-    payload, signature = token.split(".")
-    # The facilitator's own token, its payload rewritten to say "organizer".
-    promoted = access._b64(access._unb64(payload).replace(b'"facilitator"', b'"organizer"'))
-    other = new_page("other")  # another browser: no session, only the link
-    _refused(other, f"{server.url}/organizer_data?s={promoted}.{signature}")
-    _refused(other, f"{server.url}/organizer_data?s={token[:-2]}")
-    open_app(other, f"{server.url}/facilitate?s={token}")  # the untouched token works
+    token = staff_cookie(page)
+    assert token is not None
+    secret_part, signature = token.split(".")
+    expired = access.make_token(server.engine, Role.ORGANIZER, lifetime=-access.TOKEN_LIFETIME)
+    for n, bad in enumerate(
+        (f"{secret_part}.{signature[:-2]}", secret_part, expired, "forged.token")
+    ):
+        other = new_page(f"other-{n}")  # another browser: no session, only the cookie
+        as_staff(other, f"{server.url}/organizer_data", bad)
+        _no_staff_page(other, bad)
+        expect(other.locator(JOIN_FORM)).to_be_visible()
+        assert staff_cookie(other) is None  # a dead cookie is dropped
+    other = new_page("untouched")
+    as_staff(other, f"{server.url}/facilitate", token)  # the untouched token works
     expect(other.locator(STAFF_ONLY["facilitate"])).to_be_visible()
     expect(other.locator(STAFF_ONLY["organizer_data"])).to_have_count(0)
+
+
+def test_sign_out_ends_the_role_and_revokes_the_token(
+    page: Page, new_page: Callable[[str], Page], server: Any
+) -> None:
+    """The issue's steps: sign in, no token in the URL, a reload keeps the role; sign
+    out, the staff pages are gone, the URL is clean, a reload stays signed out, and the
+    old cookie value opens nothing in another browser."""
+    sign_in(page, server, "facilitator")
+    token = staff_cookie(page)
+    assert token is not None
+    nav = page.locator("[data-testid='stSidebarNav']")
+    nav.get_by_role("link", name="ดำเนินการประชุม").click()
+    wait_idle(page)
+    expect(page.locator(STAFF_ONLY["facilitate"])).to_be_visible()
+    assert token not in page.url and "s=" not in page.url
+    page.reload()
+    wait_idle(page)
+    expect(page.locator(STAFF_ONLY["facilitate"])).to_be_visible()
+    assert token not in page.url
+
+    page.locator(".st-key-logout button").click()
+    wait_idle(page)
+    _no_staff_page(page, "after sign-out")
+    expect(page.locator(JOIN_FORM)).to_be_visible()
+    expect(page.locator(".st-key-logout")).to_have_count(0)
+    assert token not in page.url and "s=" not in page.url
+    assert access.parse_token(server.engine, token) is None  # revoked server-side
+    page.reload()
+    wait_idle(page)
+    _no_staff_page(page, "reload after sign-out")
+    expect(page.locator(JOIN_FORM)).to_be_visible()
+    assert staff_cookie(page) is None
+    page.goto(f"{server.url}/facilitate")
+    wait_idle(page)
+    _no_staff_page(page, "staff page by address after sign-out")
+
+    other = new_page("stolen-cookie")  # the old value, replayed from another browser
+    as_staff(other, f"{server.url}/facilitate", token)
+    _no_staff_page(other, "replayed cookie")
+    expect(other.locator(JOIN_FORM)).to_be_visible()
+
+
+def test_group_sign_out_leaves_the_join_link(page: Page, server: Any) -> None:
+    open_app(page, f"{server.url}/?join={server.join_codes[GROUP]}")
+    expect(heading(page, GROUP)).to_be_visible()
+    page.locator(".st-key-logout button").click()
+    wait_idle(page)
+    expect(page.locator(JOIN_FORM)).to_be_visible()
+    assert "join=" not in page.url
+    page.reload()
+    wait_idle(page)
+    expect(page.locator(JOIN_FORM)).to_be_visible()
+    expect(heading(page, GROUP)).to_have_count(0)
 
 
 class Received:
@@ -154,10 +222,14 @@ def test_no_secret_in_the_server_log(page: Page, fresh_server: Any) -> None:
     tokens = []
     for role in ("facilitator", "organizer"):
         sign_in(page, fresh_server, role)
-        tokens.append(query(page)["s"][0])
-        page.reload()  # a refresh: a new session proves itself with the token in the URL
+        token = staff_cookie(page)
+        assert token is not None
+        tokens.append(token)
+        page.reload()  # a refresh: a new session proves itself with the cookie
         wait_idle(page)
         expect(page.locator(JOIN_FORM)).to_have_count(0)
+        page.locator(".st-key-logout button").click()  # the next role signs in afresh
+        wait_idle(page)
     for wrong in ("000000", "not-the-password"):  # wrong tries are not logged either
         open_app(page, fresh_server.url)
         page.get_by_role("tab", name="ผู้ดำเนินการ / ผู้จัด").click()
