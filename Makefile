@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := run
-.PHONY: run venv test-tools test lint format clean replicas
+.PHONY: run venv test-tools test lint format clean replicas model
 
 run: $(STAMP)
 	$(BIN)/roundtable serve --port $(PORT)
@@ -25,6 +25,11 @@ $(STAMP): pyproject.toml
 	touch $@
 
 venv: $(STAMP)
+
+# EmbeddingGemma-300M for theme suggestions, once (optional): installs CPU-only torch and
+# sentence-transformers, downloads and verifies the model into data/models/; resumable.
+model: $(STAMP)
+	$(BIN)/roundtable model install
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download can't run
 # here); with TEST_DATABASE_URL set the replica test also needs nginx.

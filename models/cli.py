@@ -371,3 +371,62 @@ def restore_db_command(ctx: click.Context, file: Path) -> None:
     database = _sqlite_database(lang)
     kept = autobackup.restore(database, file, folder=autobackup.settings(database).folder)
     click.echo(t(lang, "dbbackup.restored", path=str(file), kept=str(kept)))
+
+
+# --- the stronger sentence model --------------------------------------------------------
+
+
+@main.group("model", cls=_Group)
+def model_group() -> None:
+    """EmbeddingGemma-300M, the stronger model for theme suggestions (optional)."""
+
+
+@model_group.command("install")
+@click.option("--no-deps", is_flag=True, help="Skip installing torch and sentence-transformers.")
+@click.option("--force", is_flag=True, help="Download and verify again even if installed.")
+@click.pass_context
+def model_install_command(ctx: click.Context, no_deps: bool, force: bool) -> None:
+    """Download, assemble and verify EmbeddingGemma-300M (resumable; offline afterwards)."""
+    from models import model_install
+
+    lang = _lang(ctx)
+    if not no_deps:
+        missing = model_install.missing_requirements()
+        if missing:
+            click.echo(t(lang, "model.installing_packages", packages=" ".join(missing)))
+            model_install.install_requirements(missing)
+    target = model_install.model_dir()
+    try:
+        report = model_install.install(
+            model_install.gemma_source(),
+            target,
+            progress=model_install.tqdm_progress,
+            force=force,
+        )
+    except model_install.ModelRefused as refused:
+        raise _Translated(t(lang, "model.refused", reason=str(refused))) from refused
+    except model_install.FetchFailed as failed:
+        raise _Translated(t(lang, "model.fetch_failed", reason=str(failed))) from failed
+    key = "model.already" if report.already else "model.installed"
+    click.echo(t(lang, key, path=str(target), fingerprint=report.fingerprint))
+
+
+@model_group.command("status")
+@click.pass_context
+def model_status_command(ctx: click.Context) -> None:
+    """Say whether EmbeddingGemma is installed and which model `auto` would use."""
+    from models import embeddings, model_install
+
+    lang = _lang(ctx)
+    target = model_install.model_dir()
+    stamp = model_install.installed(target)
+    if stamp is None:
+        click.echo(t(lang, "model.status_missing"))
+    else:
+        click.echo(
+            t(lang, "model.status_installed", path=str(target), fingerprint=stamp["fingerprint"])
+        )
+        missing = model_install.missing_requirements()
+        if missing:
+            click.echo(t(lang, "model.status_no_packages", packages=" ".join(missing)))
+    click.echo(t(lang, "model.status_auto", backend=embeddings.auto_choice()))

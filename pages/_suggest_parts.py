@@ -113,6 +113,7 @@ def panel(
         _ui.tr("suggest.title"), expanded=stored is not None, icon=":material/auto_awesome:"
     ):
         st.caption(_ui.tr("suggest.intro"))
+        _model_line(engine)
         left, middle, right = st.columns([3, 2, 2], vertical_alignment="bottom")
         options = [AUTO, *range(2, max(2, min(suggest.MAX_THEMES, pending)) + 1)]
         if ss.get("suggest_k") not in options:
@@ -146,6 +147,23 @@ def panel(
         _duplicates(engine, who, workshop, stored)
 
 
+def _label(backend: str) -> str:
+    return _ui.tr("model.panel_gemma") if backend == "gemma" else backend
+
+
+def _model_line(engine: Engine) -> None:
+    """Which model compares meaning, how to get the stronger one, and the re-embedding."""
+    embeddings.preload(engine)  # loads it, then recomputes what another model stored
+    name = embeddings.expected_name()
+    line = _ui.tr("suggest.backend", backend=_label(name))
+    if name != "gemma":
+        line += " · " + _ui.tr("model.panel_better")
+    st.caption(line)
+    progress = embeddings.reembed_progress(engine)
+    if progress is not None and not progress.finished:
+        st.caption(_ui.tr("model.reembedding", done=progress.done, total=progress.total))
+
+
 def _suggestions(
     engine: Engine,
     who: Identity,
@@ -164,7 +182,7 @@ def _suggestions(
     summary = _ui.tr("suggest.summary", themes=result.k, issues=issues)
     if result.automatic:
         summary += f" ({_ui.tr('suggest.summary_auto')})"
-    st.caption(f"{summary} · {_ui.tr('suggest.backend', backend=result.backend)}")
+    st.caption(f"{summary} · {_ui.tr('suggest.backend', backend=_label(result.backend))}")
     for n, theme in enumerate(result.themes):
         ss.setdefault(f"suggest_take_{n}", True)
         ss.setdefault(f"suggest_title_{n}", theme.label)

@@ -23,6 +23,10 @@ from sqlmodel import SQLModel
 
 from models import db
 
+# The suite never needs EmbeddingGemma: even where `make model` installed it, `auto` keeps
+# the bundled model here (tests/test_model_install.py loads the real one when installed).
+os.environ["ROUNDTABLE_MODELS_DIR"] = str(Path(__file__).parent / "data" / "no-models")
+
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 

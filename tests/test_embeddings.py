@@ -7,15 +7,17 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import types
 import unicodedata
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from models import embeddings, io_issues, issues
+from models import embeddings, io_issues, issues, model_install
 from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,13 +130,123 @@ def test_sentence_transformers_directory_loads_offline(fresh_backends, tmp_path:
     fresh_backends.setenv(embeddings.ENV, str(model_dir))
     backend = embeddings.backend()
     assert backend.name == "sentence-transformers"
-    assert backend.tag == "st:paraphrase-multilingual"
+    assert backend.tag.startswith("st:paraphrase-multilingual-")  # name + fingerprint
     assert seen == {
         "path": str(model_dir),
         "options": {"device": "cpu", "local_files_only": True},
         "offline": "1",
     }
     assert backend.owns(backend.encode_one("ครูไม่พอ"))
+
+
+class FakeGemma:
+    """Stands in for sentence_transformers.SentenceTransformer: a model with task prompts."""
+
+    calls: ClassVar[list[dict[str, object]]] = []
+    gate: ClassVar[threading.Event | None] = None
+
+    def __init__(self, path: str, **options: object) -> None:
+        if self.gate is not None:
+            self.gate.wait(30)  # a slow load, released by the test
+        self.prompts = {"query": "task: search result | query: ", "document": "title: none"}
+        self.default_prompt_name = None
+
+    def encode(self, texts: list[str], **options: object) -> np.ndarray:
+        FakeGemma.calls.append(options)
+        return np.array([[len(t), 1.0, 2.0] for t in texts])
+
+
+def _install_fake_gemma(monkeypatch: pytest.MonkeyPatch, root: Path, fingerprint: str) -> Path:
+    """A model folder as `make model` leaves it (its stamp) and a sentence_transformers."""
+    folder = root / model_install.NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / model_install.STAMP).write_text(json.dumps({"fingerprint": fingerprint}))
+    monkeypatch.setenv("ROUNDTABLE_MODELS_DIR", str(root))
+    monkeypatch.setitem(
+        sys.modules,
+        "sentence_transformers",
+        types.SimpleNamespace(SentenceTransformer=FakeGemma),
+    )
+    FakeGemma.calls.clear()
+    return folder
+
+
+def test_auto_prefers_an_installed_gemma_with_the_query_prompt(fresh_backends, tmp_path):
+    fresh_backends.setenv(embeddings.ENV, "auto")
+    assert embeddings.auto_choice() == "use"  # conftest hides data/models from the suite
+    _install_fake_gemma(fresh_backends, tmp_path, "aaaaaaaaaaaa")
+    assert embeddings.auto_choice() == "gemma"
+    backend = embeddings.backend()
+    assert backend.name == "gemma" and backend.fallback == ""
+    assert backend.tag.startswith("gemma300m-q-")
+    blob = backend.encode_one("ครูไม่พอ")
+    assert FakeGemma.calls[-1]["prompt_name"] == "query"
+    assert backend.fits(blob, "ครูไม่พอ")
+
+
+def test_vectors_carry_the_model_fingerprint(fresh_backends, tmp_path):
+    fresh_backends.setenv(embeddings.ENV, "auto")
+    _install_fake_gemma(fresh_backends, tmp_path, "aaaaaaaaaaaa")
+    first = embeddings.backend()
+    blob = first.encode_one("ครูไม่พอ")
+    embeddings._backend_for.cache_clear()
+    _install_fake_gemma(fresh_backends, tmp_path, "bbbbbbbbbbbb")  # another model installed
+    second = embeddings.backend()
+    assert second.tag != first.tag
+    assert not second.fits(blob, "ครูไม่พอ")  # so it is recomputed, never compared
+
+
+def test_an_installed_gemma_that_fails_to_load_leaves_use(fresh_backends, tmp_path):
+    fresh_backends.setenv(embeddings.ENV, "auto")
+    _install_fake_gemma(fresh_backends, tmp_path, "aaaaaaaaaaaa")
+    fresh_backends.setitem(sys.modules, "sentence_transformers", None)  # torch broken
+    assert embeddings.backend().name == "use"
+
+
+def test_switching_models_reembeds_stored_issues(fresh_backends, engine) -> None:
+    fresh_backends.setenv(embeddings.ENV, "lexical")
+    workshop = factories.make_workshop(engine)
+    texts = ["ครูไม่เพียงพอ", "งบประมาณมาช้า", "เน็ตช้า", "ห้องเรียนแคบ", "ไม่มีครูวิทย์"]
+    for text in texts:
+        factories.add_issue(engine, workshop, statement=text)
+    other = embeddings.Backend(
+        "fake", "fake", 0.9, lambda batch: np.array([[len(t), 1.0, 0.5] for t in batch])
+    )
+    assert embeddings.reembed(engine, other, batch=2) == len(texts)
+    progress = embeddings.reembed_progress(engine)
+    assert progress is not None and progress.finished and progress.total == len(texts)
+    stored = issues.workshop_issues(engine, workshop.id)
+    assert all(other.fits(i.vector, i.statement) for i in stored)
+    assert embeddings.reembed(engine, other) == 0  # nothing left to do
+
+
+def test_a_submit_never_waits_for_a_slow_model_to_load(fresh_backends, tmp_path, engine):
+    """While EmbeddingGemma loads, issues are stored without a vector; once it is loaded,
+    the background re-embedding gives them one."""
+    fresh_backends.setenv(embeddings.ENV, "lexical")
+    workshop = factories.make_workshop(engine)
+    factories.add_issue(engine, workshop, statement="ครูไม่เพียงพอ")  # a lexical vector
+    fresh_backends.setenv(embeddings.ENV, "auto")
+    _install_fake_gemma(fresh_backends, tmp_path, "cccccccccccc")
+    gate = threading.Event()
+    fresh_backends.setattr(FakeGemma, "gate", gate)
+    fresh_backends.setattr(embeddings, "_preloads", set())
+    fresh_backends.setattr(embeddings, "_loaded", set())
+    embeddings.preload(engine)
+    assert embeddings.loading()
+    late = factories.add_issue(engine, workshop, statement="งบประมาณมาช้า")
+    assert late.vector is None  # stored at once, the model still loading
+    gate.set()
+    for thread in threading.enumerate():
+        if thread.name == "embeddings-preload":
+            thread.join(30)
+    assert not embeddings.loading()
+    gemma = embeddings.backend()
+    assert gemma.name == "gemma"
+    stored = issues.workshop_issues(engine, workshop.id)
+    assert all(gemma.fits(i.vector, i.statement) for i in stored)
+    progress = embeddings.reembed_progress(engine)
+    assert progress is not None and progress.finished and progress.tag == gemma.tag
 
 
 def test_a_failing_model_never_blocks_a_write(fresh_backends) -> None:
