@@ -232,11 +232,19 @@ def delete_issue(engine: Engine, *, identity: Identity, issue_id: int) -> Issue:
 
 
 def restore_issue(engine: Engine, *, identity: Identity, issue_id: int) -> Issue:
+    """Undo a soft delete. A group may do it only while it may still enter issues, as
+    for the delete itself: once the facilitator has moved on (grouping, voting), an
+    issue coming back would change a board and a ballot others are already using.
+    Staff may restore in any phase (the facilitator's undo)."""
     with db.write(engine) as session:
         issue = session.get(Issue, issue_id)
         if issue is None or issue.deleted_at is None:
             raise NotFound("issue")
         _may_change(identity, issue)
+        if identity.role is Role.GROUP:
+            workshop = session.get(Workshop, issue.workshop_id)
+            assert workshop is not None  # the foreign key guarantees it
+            phases.require(workshop, "enter_issue")
         before = {"deleted_at": issue.deleted_at.isoformat()}
         issue.deleted_at = None
         session.add(issue)

@@ -153,6 +153,23 @@ def test_soft_delete_and_restore(engine) -> None:
     assert [i.id for i in issues.group_issues(engine, issue.group_id)] == [issue.id]
 
 
+@pytest.mark.parametrize("phase", [Phase.GROUP, Phase.VOTE, Phase.PRESENT])
+def test_a_group_cannot_undo_its_delete_after_the_phase_moved_on(engine, phase: Phase) -> None:
+    """The issue's case: deleted while collecting, restored during the vote."""
+    workshop = make_workshop(engine)
+    issue = add_issue(engine, workshop)
+    who = group_identity(engine, workshop)
+    issues.delete_issue(engine, identity=who, issue_id=issue.id)
+    phases.set_phase(engine, actor="facilitator", workshop_id=workshop.id, phase=phase)
+    with pytest.raises(DomainError, match=r"error\.phase\.enter_issue"):
+        issues.restore_issue(engine, identity=who, issue_id=issue.id)
+    assert issues.group_issues(engine, issue.group_id) == []  # still deleted
+    # The facilitator may still bring it back (their undo works in every phase).
+    staff = Identity(Role.FACILITATOR, workshop.id)
+    issues.restore_issue(engine, identity=staff, issue_id=issue.id)
+    assert [i.id for i in issues.group_issues(engine, issue.group_id)] == [issue.id]
+
+
 def test_newest_first_and_counts(engine) -> None:
     workshop = make_workshop(engine)
     for n in range(3):
