@@ -103,6 +103,7 @@ def _copy(source: Path, target: Path, *, standalone: bool = True) -> None:
     A standalone copy is switched to a rollback journal: one self-contained file, with
     no -wal or -shm beside it, that can be moved, opened read-only or restored as is.
     """
+    db.private_file(target)  # it holds the token key and credential hashes too
     src = _connect(source)
     dst = _connect(target)
     try:
@@ -118,7 +119,7 @@ def backup_now(database: Path, folder: Path, *, keep: int = DEFAULT_KEEP) -> Pat
     """Copy `database` into `folder` under a timestamped name, then prune to `keep` copies."""
     if not database.is_file():
         raise DomainError("error.dbbackup.missing", path=str(database))
-    folder.mkdir(parents=True, exist_ok=True)
+    db.private_dir(folder)
     stamp = dt.datetime.now(dt.UTC).strftime(_STAMP)
     final = folder / f"{database.stem}-{stamp}.db"
     partial = final.with_suffix(".partial")  # never matches the pattern: never restored
@@ -240,7 +241,7 @@ def restore(database: Path, backup: Path, *, folder: Path) -> Path:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise DomainError("error.dbbackup.in_use", path=str(database)) from None
-        folder.mkdir(parents=True, exist_ok=True)
+        db.private_dir(folder)
         stamp = dt.datetime.now(dt.UTC).strftime(_STAMP)
         kept = folder / f"{database.stem}-replaced-{stamp}.db"
         if database.exists():

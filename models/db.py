@@ -61,6 +61,41 @@ def _tune_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
+def private_dir(folder: Path) -> None:
+    """Create `folder` (and missing parents) readable by this user only (0700). An
+    existing folder is left as it is: `data/` also holds the app's own files."""
+    missing = []
+    for parent in (folder, *folder.parents):
+        if parent.exists():
+            break
+        missing.append(parent)
+    for created in reversed(missing):
+        created.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(created, 0o700)  # mkdir's mode is filtered by the umask
+
+
+def private_file(path: Path) -> None:
+    """Make sure `path` exists with mode 0600 before SQLite opens it.
+
+    The database holds the token signing key and the credential hashes, so no other
+    user of the machine may read it. SQLite creates its -wal, -shm and journal files
+    with the main file's mode, so securing the main file secures them too. An empty
+    file is a valid empty SQLite database; an existing one is tightened if needed.
+    """
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        os.close(fd)
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
+    for extra in ("-wal", "-shm", "-journal"):
+        sidecar = path.with_name(path.name + extra)
+        if sidecar.exists() and sidecar.stat().st_mode & 0o077:
+            os.chmod(sidecar, 0o600)
+
+
 def make_engine(url: str | None = None) -> Engine:
     """A new engine for `url`; SQLite files get their folder created and are tuned."""
     url = url or database_url()
@@ -69,8 +104,9 @@ def make_engine(url: str | None = None) -> Engine:
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs["poolclass"] = StaticPool
         else:
-            path = url.split("///", 1)[-1]
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(url.split("///", 1)[-1].split("?", 1)[0])
+            private_dir(path.parent)
+            private_file(path)
         engine = create_engine(url, **kwargs)
         _tune_sqlite(engine)
         return engine

@@ -23,13 +23,18 @@ def test_migrations_match_the_models(engine) -> None:
 
 
 def test_migrate_is_idempotent_and_upgrades_old_file(tmp_path) -> None:
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = db.make_engine(url)
+    command.upgrade(db.alembic_config(engine), "0001")  # a file from the first release
     db.migrate(engine)
     db.migrate(engine)
     with engine.connect() as conn:
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-    assert version == "0001"
+    assert version == ScriptDirectory.from_config(db.alembic_config(engine)).get_current_head()
+    assert version != "0001"
 
 
 def test_sqlite_pragmas(tmp_path) -> None:

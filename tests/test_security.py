@@ -11,6 +11,7 @@ import concurrent.futures
 import datetime as dt
 import io
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -776,3 +777,46 @@ def test_serve_writes_no_credential_to_its_log(tmp_path: Path) -> None:
     _serve_once(tmp_path, second)
     assert "ORGANIZER_PASSWORD" not in second.read_text()
     assert "http://" in second.read_text()
+
+
+# --- files at rest ----------------------------------------------------------------------------
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_database_and_backups_are_private_files(tmp_path: Path) -> None:
+    """The database holds the token key and credential hashes: 0600 for it, its WAL and
+    every backup, 0700 for the folders the app creates, whatever the umask says."""
+    from models import autobackup
+    from models.bootstrap import bootstrap
+
+    old_umask = os.umask(0o022)
+    try:
+        database = tmp_path / "fresh" / "data" / "roundtable.db"
+        engine = db.get_engine(f"sqlite:///{database}")
+        bootstrap(engine, with_demo=False)
+        assert _mode(database) == 0o600
+        assert _mode(database.parent) == 0o700 and _mode(database.parent.parent) == 0o700
+        sidecars = [database.with_name(database.name + s) for s in ("-wal", "-shm")]
+        assert any(p.exists() for p in sidecars)  # WAL mode: the check below is not vacuous
+        assert all(_mode(p) == 0o600 for p in sidecars if p.exists())
+        copy = autobackup.backup_now(database, tmp_path / "fresh" / "backups")
+        assert _mode(copy) == 0o600 and _mode(copy.parent) == 0o700
+        engine.dispose()
+
+        # A database made before this rule (0644) is tightened when the app opens it.
+        older = tmp_path / "older.db"
+        older.touch(mode=0o644)
+        os.chmod(older, 0o644)
+        db.make_engine(f"sqlite:///{older}").dispose()
+        assert _mode(older) == 0o600
+        # An existing folder is left alone (data/ also holds the app's own files).
+        shared = tmp_path / "shared"
+        shared.mkdir(mode=0o755)
+        os.chmod(shared, 0o755)
+        db.make_engine(f"sqlite:///{shared / 'x.db'}").dispose()
+        assert _mode(shared) == 0o755 and _mode(shared / "x.db") == 0o600
+    finally:
+        os.umask(old_umask)
