@@ -178,3 +178,60 @@ def test_themes_vote_and_ranking(
         (1, theme_1, 5, 2),
         (2, theme_2, 3, 1),
     ]
+
+
+def test_two_facilitators_on_one_board(fresh_server: Any, new_page: Callable[[str], Page]) -> None:
+    """Ann and Ben share the PIN. Ben picks issues to move into a theme; meanwhile Ann
+    renames that theme. Ben's move is refused with a message naming Ann's session, not
+    done on a theme he never saw; retried, it goes through. Ann's undo takes back her own
+    rename, not Ben's later move."""
+    server = fresh_server
+    engine, workshop_id = server.engine, server.workshop_id
+    first, second, third = (i.id for i in themes.board(engine, workshop_id).ungrouped[:3])
+
+    ann = new_page("ann")
+    sign_in(ann, server, "facilitator")
+    go_to(ann, "จัดกลุ่มประเด็น")
+    create_theme(ann, [first], THEME_1)
+    (theme_id,) = (v.theme.id for v in themes.board(engine, workshop_id).themes)
+
+    ben = new_page("ben")
+    sign_in(ben, server, "facilitator")
+    go_to(ben, "จัดกลุ่มประเด็น")
+    type_into(ben, "board_numbers", f"{second}, {third}")
+    expect(ben.locator(".st-key-board_move_target input")).to_have_value(THEME_1)  # the target
+
+    # Ann renames the theme Ben is about to fill.
+    theme_card(ann, THEME_1).click()
+    wait_idle(ann)
+    type_into(ann, f"theme_title_{theme_id}", THEME_2)
+    ann.locator(f".st-key-theme_save_{theme_id} button").click()
+    wait_idle(ann)
+    expect(alert(ann, "บันทึกแล้ว")).to_be_visible()
+
+    ben.locator(".st-key-board_move button").click()
+    wait_idle(ben)
+    no_exception(ben)
+    refusal = alert(ben, "ยังไม่ได้ทำรายการนี้")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_contain_text("ผู้ดำเนินการประชุม #")
+    (view,) = themes.board(engine, workshop_id).themes
+    assert [i.id for i in view.issues] == [first]  # nothing moved
+    expect(ben.get_by_text(f"เลือกไว้ 2 ประเด็น: {second}, {third}", exact=True)).to_be_visible()
+
+    ben.locator(".st-key-board_move button").click()  # Ben has seen it: now it is done
+    wait_idle(ben)
+    expect(alert(ben, "ย้ายแล้ว")).to_be_visible()
+    (view,) = themes.board(engine, workshop_id).themes
+    assert sorted(i.id for i in view.issues) == sorted([first, second, third])
+
+    ann.reload()  # a fresh look at the board (the page would follow by itself too)
+    wait_idle(ann)
+    undo_button = ann.locator(".st-key-board_undo button")
+    expect(undo_button).to_contain_text("เลิกทำ: แก้ไขประเด็นหลัก")  # hers, not Ben's move
+    undo_button.click()
+    wait_idle(ann)
+    expect(alert(ann, "เลิกทำแล้ว")).to_be_visible()
+    (view,) = themes.board(engine, workshop_id).themes
+    assert view.theme.title == THEME_1
+    assert sorted(i.id for i in view.issues) == sorted([first, second, third])
