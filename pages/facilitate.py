@@ -79,6 +79,14 @@ if st.button(
     else:
         _ui.flash(_ui.tr("board.undone"))
     st.rerun()
+if undo_state.newest_is_someone_elses and undo_state.newest is not None:
+    st.caption(
+        _ui.tr(
+            "board.undo_others",
+            action=_ui.tr(f"audit.{undo_state.newest.action}"),
+            who=_board_parts.actor_name(undo_state.newest.actor),
+        )
+    )
 
 rows = audit_log.recent(engine, workshop.id, _ui.lang())  # type: ignore[arg-type]
 st.dataframe(

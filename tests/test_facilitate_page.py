@@ -119,3 +119,16 @@ def test_room_progress_at_a_glance(demo) -> None:
     assert first["คะแนนที่ใช้"] == f"0/{workshop.vote_budget}"
     started = sum(1 for g in groups if before[g.id] or g.id == groups[0].id)
     assert any(c.value.startswith(f"เริ่มกรอกประเด็นแล้ว {started} จาก 20 กลุ่ม") for c in at.caption)
+
+
+def test_undo_is_per_facilitator_and_names_a_colleagues_newer_action(demo) -> None:
+    engine, workshop = demo
+    at = run_page("facilitate", Identity(Role.FACILITATOR))
+    at.button(key="reveal_toggle").click().run()  # this session's own action
+    themes.create_theme(engine, actor="facilitator#c0c0", workshop_id=workshop.id, title="ก")
+    at.run()
+    assert at.button(key="facilitate_undo").label == "เลิกทำ: เปิดให้ทุกกลุ่มเห็นประเด็น"
+    assert any("ผู้ดำเนินการประชุม #c0c0" in c.value for c in at.caption)
+    at.button(key="facilitate_undo").click().run()
+    assert not workshops.get_workshop(engine, workshop_id=workshop.id).revealed
+    assert [v.theme.title for v in themes.board(engine, workshop.id).themes] == ["ก"]
