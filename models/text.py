@@ -22,6 +22,13 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=&@])")
 # Markup anywhere in a line; `# + - . =` only count at a line's start.
 _MD_INLINE = re.compile(r"([\\`*_{}\[\]()!|<>~:$&@])")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What GFM's literal autolinks start from: a scheme's colon, "www." and an address's "@".
+# Streamlit's Markdown finds them in the text *after* backslash escapes are resolved, so
+# escaping cannot stop them; a WORD JOINER (U+2060, invisible, no width) splitting each
+# does, and leaves the text reading as typed.
+_LINK_SCHEME = re.compile(r"(?i)\b(https?|ftp|mailto|xmpp):")
+_LINK_WWW = re.compile(r"(?i)\b(www)\.")
+WORD_JOINER = "\u2060"
 # Invisible characters that str.strip() keeps: zero-width space/joiners, word joiner, BOM.
 _INVISIBLE_EDGE = "\u200b\u200c\u200d\u2060\ufeff"
 # Letters that render as nothing (Hangul fillers, braille blank): not content either.
@@ -99,18 +106,27 @@ def printable(value: object, limit: int = _PRINTABLE_LIMIT) -> str:
     return unsafe.sub(lambda m: ascii(m[0])[1:-1], shown)
 
 
+def defuse_links(text: str) -> str:
+    """Split what Markdown would turn into a link by itself (a bare URL, `www.`, an
+    e-mail address) with an invisible WORD JOINER: user text shows as plain text."""
+    text = _LINK_SCHEME.sub(lambda m: f"{m[1]}:{WORD_JOINER}", text)
+    text = _LINK_WWW.sub(lambda m: f"{m[1]}{WORD_JOINER}.", text)
+    return text.replace("@", "@" + WORD_JOINER)
+
+
 def escape_markdown(text: str) -> str:
-    """Backslash-escape what Streamlit's Markdown would interpret, for labels and titles.
+    """Backslash-escape what Streamlit's Markdown would interpret, for labels and titles,
+    and defuse bare links (`defuse_links`).
 
     Body text is shown with `st.text`; this is for the few places that only take Markdown.
     """
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", defuse_links(text)).replace("\n", " ")
 
 
 def escape_inline(text: str) -> str:
     """escape_markdown for text quoted inside a sentence (a name in an error message):
     only what is markup anywhere in a line, so a quoted `cluster-2561` reads as typed."""
-    return _MD_INLINE.sub(r"\\\1", text).replace("\n", " ")
+    return _MD_INLINE.sub(r"\\\1", defuse_links(text)).replace("\n", " ")
 
 
 def neutralize_formula(value: object) -> object:

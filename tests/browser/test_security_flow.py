@@ -244,3 +244,17 @@ def test_no_secret_in_the_server_log(page: Page, fresh_server: Any) -> None:
     secrets = [fresh_server.facilitator_pin, fresh_server.organizer_password, *tokens]
     for secret in [*secrets, *(t.split(".")[1] for t in tokens), "000000", "not-the-password"]:
         assert secret not in text
+
+
+def test_urls_in_user_text_are_not_links(page: Page, server: Any) -> None:
+    """Markdown turns bare URLs and addresses into links even when escaped (#12, 6): the
+    cause goes through a Markdown caption, and must stay plain text."""
+    marker = uuid.uuid4().hex[:8]
+    typed = f"ดู https://example.com/{marker} และ www.example.org หรือ me@example.co.th"
+    open_app(page, f"{server.url}/?join={server.join_codes[GROUP]}")
+    submit_issue(page, f"ลิงก์ {marker}", cause=typed)
+    caption = page.locator("[data-testid='stCaptionContainer']", has_text=marker)
+    expect(caption).to_have_count(1)  # the cause is shown (through Markdown)
+    assert caption.inner_text().replace("\u2060", "").endswith(typed)  # reads as typed
+    links = page.locator("[data-testid='stMain'] a[href*='example']")
+    expect(links).to_have_count(0)
