@@ -124,3 +124,146 @@ def test_escaped_text_holds_no_autolink(raw: str, escape) -> None:
 )
 def test_neutralize_formula(value: object, expected: object) -> None:
     assert text.neutralize_formula(value) == expected
+
+
+# --- over-long text is refused by every command, never cut (#12, 7) -------------------------
+
+
+def _long_text_commands(engine):
+    """field -> (its limit, a command storing `value` in that field) for every text field
+    a user fills in: issues, workshop, groups, domains, themes, hiding, recommendations."""
+    import datetime as dt
+
+    from models import issues, recommendations, themes, workshops
+    from models.access import Identity
+    from models.schema import Level, Role
+    from tests.factories import add_issue, group_identity, make_workshop
+
+    ws = make_workshop(engine)
+    group = group_identity(engine, ws)
+    domain = workshops.list_domains(engine, ws.id)[0]
+    issue = add_issue(engine, ws)
+    theme = themes.create_theme(
+        engine, actor="facilitator", workshop_id=ws.id, title="ครู", issue_ids=[issue.id]
+    )
+    staff = Identity(Role.FACILITATOR, ws.id)
+    day = dt.date(2018, 3, 14)
+
+    def issue_with(field: str):
+        def run(value: str) -> object:
+            data = {"domain_id": domain.id, "statement": "ปัญหา", field: value}
+            return issues.add_issue(engine, identity=group, data=issues.IssueInput(**data))
+
+        return run
+
+    def edit_issue(value: str) -> object:
+        data = issues.IssueInput(domain_id=domain.id, statement=value)
+        return issues.edit_issue(engine, identity=group, issue_id=issue.id, data=data)
+
+    def workshop_with(field: str):
+        def run(value: str) -> object:
+            data = {"title": "ประชุม", "starts_on": day, "ends_on": day, field: value}
+            return workshops.update_workshop(
+                engine, actor="organizer", workshop_id=ws.id, data=workshops.WorkshopInput(**data)
+            )
+
+        return run
+
+    def recommendation_with(field: str):
+        def run(value: str) -> object:
+            data = {"level": Level.SCHOOL.value, "text": "ข้อเสนอ", field: value}
+            return recommendations.add_recommendation(
+                engine,
+                identity=staff,
+                theme_id=theme.id,
+                data=recommendations.RecommendationInput(**data),
+            )
+
+        return run
+
+    group_id = group.group_id
+    return {
+        "statement": (2000, issue_with("statement")),
+        "cause": (2000, issue_with("cause")),
+        "impact": (2000, issue_with("impact")),
+        "fix": (2000, issue_with("fix")),
+        "statement (edit)": (2000, edit_issue),
+        "title": (500, workshop_with("title")),
+        "venue": (500, workshop_with("venue")),
+        "group_name": (
+            200,
+            lambda v: workshops.add_group(engine, actor="o", workshop_id=ws.id, name=v),
+        ),
+        "group_name (rename)": (
+            200,
+            lambda v: workshops.rename_group(engine, actor="o", group_id=group_id, name=v),
+        ),
+        "domain_name": (
+            200,
+            lambda v: workshops.add_domain(engine, actor="o", workshop_id=ws.id, name=v),
+        ),
+        "domain_name_en": (
+            200,
+            lambda v: workshops.add_domain(
+                engine, actor="o", workshop_id=ws.id, name="ใหม่", name_en=v
+            ),
+        ),
+        "theme_title": (
+            300,
+            lambda v: themes.create_theme(engine, actor="f", workshop_id=ws.id, title=v),
+        ),
+        "theme_description": (
+            4000,
+            lambda v: themes.update_theme(
+                engine, actor="f", workshop_id=ws.id, theme_id=theme.id, title="ครู", description=v
+            ),
+        ),
+        "hide_reason": (
+            500,
+            lambda v: themes.hide_issues(
+                engine, actor="f", workshop_id=ws.id, issue_ids=[issue.id], reason=v
+            ),
+        ),
+        "recommendation": (4000, recommendation_with("text")),
+        "owner": (300, recommendation_with("owner")),
+        "timeframe": (200, recommendation_with("timeframe")),
+    }
+
+
+FIELDS = [
+    "statement", "cause", "impact", "fix", "statement (edit)", "title", "venue",
+    "group_name", "group_name (rename)", "domain_name", "domain_name_en", "theme_title",
+    "theme_description", "hide_reason", "recommendation", "owner", "timeframe",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("field", FIELDS)
+def test_over_long_text_is_refused_not_cut(engine, field: str) -> None:
+    """One character over the limit, and 5 MB, are refused with the field's name and
+    the limit; nothing is stored. Exactly the limit is stored whole."""
+    from sqlmodel import SQLModel
+
+    limit, command = _long_text_commands(engine)[field]
+    name = field.split(" (")[0]
+
+    def rows() -> str:
+        with engine.connect() as conn:
+            tables = SQLModel.metadata.sorted_tables
+            return repr([[tuple(r) for r in conn.execute(t.select())] for t in tables])
+
+    if field in ("recommendation", "owner", "timeframe"):
+        from models import phases
+        from models.schema import Phase
+
+        with engine.connect() as conn:
+            workshop_id = conn.exec_driver_sql("SELECT id FROM workshop").scalar_one()
+        phases.set_phase(engine, actor="f", workshop_id=workshop_id, phase=Phase.RECOMMEND)
+    before = rows()
+    for length in (limit + 1, 5 * 1024 * 1024):
+        with pytest.raises(DomainError) as caught:
+            command("ก" * length)
+        assert caught.value.key == "error.text.too_long"
+        assert caught.value.values == {"field": name, "max": limit, "length": length}
+        assert rows() == before  # nothing stored, nothing cut
+    command("ข" * limit)  # the limit itself fits
+    assert "ข" * limit in rows()
