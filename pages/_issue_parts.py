@@ -18,10 +18,12 @@ def issue_fields(prefix: str, domain_names: dict[int, str], level_names: dict[st
         format_func=domain_names.get,
         key=f"{prefix}domain",
     )
+    # No max_chars: the browser would drop a longer paste whole and the field would look
+    # empty. The text is kept; the page says how long it is (pages/_live.draft) and the
+    # model refuses it on save with its length.
     st.text_area(
         _ui.tr("field.statement") + " *",
         key=f"{prefix}statement",
-        max_chars=issues.MAX_STATEMENT,
         placeholder=_ui.tr("issue.statement_hint"),
     )
     st.text_area(_ui.tr("field.cause"), key=f"{prefix}cause", height=80)
@@ -49,7 +51,10 @@ def issue_body(
 ) -> None:
     """One issue as plain text, with the moderator's note if it was hidden."""
     if issue.hidden_reason is not None:
-        st.warning(_ui.tr("issue.hidden", reason=_ui.md(issue.hidden_reason)), icon="🙈")
+        st.warning(
+            _ui.tr("issue.hidden", reason=_ui.md(issue.hidden_reason)),
+            icon=":material/visibility_off:",
+        )
     st.text(issue.statement)
     details = [
         f"**{labels[f'field.{name}']}:** {_ui.md(getattr(issue, name))}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from models import links
 from models.ranking import RankedTheme
@@ -21,8 +20,10 @@ header[data-testid="stHeader"], [data-testid="stSidebar"],
 </style>"""
 
 # Arrow keys, Page Up/Down and space click the buttons (the presenter's clicker sends those).
+# st.html runs it in the page itself (no iframe, so no `window.parent`); once per tab.
 _KEYS = """<script>
-const doc = window.parent.document;
+(() => {
+const doc = document;
 if (!doc.roundtableKeys) {
   doc.roundtableKeys = true;
   doc.addEventListener("keydown", (event) => {
@@ -36,12 +37,18 @@ if (!doc.roundtableKeys) {
     if (button && !button.disabled) { event.preventDefault(); button.click(); }
   });
 }
+})();
 </script>"""
 
 
 def fullscreen_style() -> None:
     st.html(_STYLE)
-    components.html(_KEYS, height=0)
+    keys()
+
+
+def keys() -> None:
+    """The presenter's keys (st.components.v1.html is deprecated since Streamlit 1.67)."""
+    st.html(_KEYS, unsafe_allow_javascript=True)
 
 
 def _move(offset: int) -> None:
@@ -67,6 +74,11 @@ def controls(slide: int, slides: int) -> None:
         help=_ui.tr("present.next"),
     )
     where.caption(_ui.tr("present.slide", slide=slide + 1, slides=slides))
+    workshop = _ui.workshop()
+    # On every slide: the room reads the phase and its countdown from the projector.
+    where.caption(f"{_ui.tr('workshop.phase')}: {_ui.tr(f'phase.{workshop.phase}')}")
+    with where:
+        _ui.countdown(workshop)
 
 
 def join_screen(view_link: str, group_links: list[tuple[str, str]]) -> None:

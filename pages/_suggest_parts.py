@@ -174,7 +174,9 @@ def _suggestions(
     result: suggest.Suggestions = stored["result"]
     texts: dict[int, str] = stored["texts"]
     if result.fallback:
-        st.warning(_ui.tr("suggest.fallback", reason=_ui.md(result.fallback)), icon="⚠️")
+        st.warning(
+            _ui.tr("suggest.fallback", reason=_ui.md(result.fallback)), icon=":material/warning:"
+        )
     if not result.themes:
         st.info(_ui.tr("suggest.none"))
         return

@@ -5,13 +5,11 @@ Not a page (the leading underscore keeps it out of the navigation and the smoke 
 
 from __future__ import annotations
 
-import html
 import json
 import uuid
 from typing import Any
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from models import access, autobackup, db, embeddings, i18n, views, workshops
 from models.access import Identity
@@ -70,7 +68,7 @@ def show_error(error: DomainError) -> None:
         k: escape_inline(v) if isinstance(v, str) and k not in ("field", "phase") else v
         for k, v in error.values.items()
     }
-    st.error(i18n.error_message(lang(), DomainError(error.key, **values)), icon="⚠️")
+    st.error(i18n.error_message(lang(), DomainError(error.key, **values)), icon=":material/error:")
 
 
 def identity() -> Identity | None:
@@ -159,7 +157,11 @@ def current() -> tuple[Workshop, views.Version]:
         workshop_id = found[0].id
         st.session_state["workshop_id"] = workshop_id
     version = views.version(engine(), workshop_id)
-    return views.workshop(engine(), workshop_id, version), version
+    found = views.workshop(engine(), workshop_id, version)
+    from pages import _live  # _live builds on this module
+
+    _live.drawn(found, version[0])  # what the follow fragment compares the room with
+    return found, version
 
 
 def is_staff() -> bool:
@@ -190,7 +192,7 @@ def flash(message: str) -> None:
 
 def show_flash() -> None:
     if message := st.session_state.pop("_flash", None):
-        st.success(message, icon="✅")
+        st.success(message, icon=":material/check_circle:")
 
 
 def workshop_caption(workshop: Workshop, *, with_title: bool = True) -> None:
@@ -203,21 +205,6 @@ def workshop_caption(workshop: Workshop, *, with_title: bool = True) -> None:
 
 def countdown(workshop: Workshop) -> None:
     """The phase's countdown, ticking in the browser: no server rerun per second."""
-    if workshop.phase_deadline is None:
-        return
-    deadline_ms = int(workshop.phase_deadline.timestamp() * 1000)
-    label = html.escape(tr("phase.countdown", phase=tr(f"phase.{workshop.phase}")))
-    done = html.escape(tr("phase.time_up"))
-    components.html(
-        f"""<div id="c" style="font:600 28px sans-serif;color:#1f4e9c"></div>
-<script>
-const end = {deadline_ms};
-function tick() {{
-  const left = Math.max(0, Math.round((end - Date.now()) / 1000));
-  const m = Math.floor(left / 60), s = String(left % 60).padStart(2, "0");
-  document.getElementById("c").textContent = left > 0 ? "{label} " + m + ":" + s : "{done}";
-}}
-tick(); setInterval(tick, 1000);
-</script>""",
-        height=48,
-    )
+    from pages import _live  # _live builds on this module
+
+    _live.countdown(workshop)

@@ -16,10 +16,11 @@ from models import i18n, issues, phases, views, workshops
 from models.errors import DomainError
 from models.issues import IssueInput
 from models.views import IssueRow
-from pages import _issue_parts, _ui
+from pages import _issue_parts, _live, _ui
 from pages import _suggest_parts as _suggest
 
 FIELDS = ("statement", "cause", "impact", "fix")
+TEXT_FIELDS = FIELDS  # the text areas whose typing the browser keeps as a draft
 DOUBLE_SUBMIT_WINDOW = 10.0  # seconds in which an identical submit is a double click
 PAGE_SIZE = 10  # a group's issues per screen: each one is several elements to draw
 ALL = 0  # the domain filter's "all domains" choice (domain ids start at 1)
@@ -142,19 +143,37 @@ entry, listing = st.columns([5, 6], gap="large")
 
 with entry:
     st.subheader(_ui.tr("issue.new"))
+    saved_id = ss.pop("new_saved", None)
+    # The form stays on screen when the phase closes entry (same keys, so the browser
+    # keeps what was typed); the browser also keeps a copy until the server stores it.
+    _live.draft(
+        _live.draft_key(workshop.id, group.id),  # type: ignore[arg-type]
+        "new_",
+        TEXT_FIELDS,
+        max_chars=issues.MAX_STATEMENT,
+        cleared=saved_id,
+    )
     if not open_for_entry:
-        st.info(_ui.tr("issue.closed", phase=_ui.tr(f"phase.{workshop.phase}")))
-    else:
-        if error := ss.pop("new_error", None):
-            _ui.show_error(error)
-        if saved_id := ss.pop("new_saved", None):
-            st.success(_ui.tr("issue.saved"))
-            _suggest.show_similar(hints.get(saved_id, []), names)
-        with st.form("new_issue"):
-            _issue_parts.issue_fields("new_", domain_names, level_names)
-            st.form_submit_button(
-                _ui.tr("issue.submit"), type="primary", on_click=_submit_new, width="stretch"
-            )
+        st.info(
+            _ui.tr("issue.closed", phase=_ui.tr(f"phase.{workshop.phase}"))
+            + " "
+            + _ui.tr("issue.draft_kept"),
+            icon=":material/edit_off:",
+        )
+    if error := ss.pop("new_error", None):
+        _ui.show_error(error)
+    if saved_id:
+        st.success(_ui.tr("issue.saved"), icon=":material/check_circle:")
+        _suggest.show_similar(hints.get(saved_id, []), names)
+    with st.form("new_issue"):
+        _issue_parts.issue_fields("new_", domain_names, level_names)
+        st.form_submit_button(
+            _ui.tr("issue.submit"),
+            type="primary",
+            on_click=_submit_new,
+            width="stretch",
+            disabled=not open_for_entry,
+        )
 
 with listing:
     st.subheader(_ui.tr("issue.ours", count=len(mine)))
@@ -168,8 +187,9 @@ with listing:
         d.id: f"{domain_names[d.id]} ({counts.get(d.id, 0)})"  # type: ignore[index]
         for d in domains
     }
-    if ss.get("issue_domain") not in choices:
-        ss["issue_domain"] = ALL
+    # Sent again on every run: the labels carry counts, and when a save changes them the
+    # browser's radio drops its choice unless the server restates it with the new labels.
+    ss["issue_domain"] = ss.get("issue_domain") if ss.get("issue_domain") in choices else ALL
     chosen = st.radio(
         _ui.tr("field.domain"),
         list(choices),
