@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -69,6 +70,8 @@ MAX_IMPORT_BYTES = 10 * 1024 * 1024
 MAX_IMPORT_ROWS = 5000
 # An .xlsx is a zip: what it unpacks to, as its directory declares (and zipfile enforces).
 MAX_XLSX_UNPACKED = 100 * 1024 * 1024
+# Rows of a sheet read at most while looking for its last value (formatted blank rows).
+MAX_XLSX_SCANNED = 20 * MAX_IMPORT_ROWS
 
 
 @dataclass(frozen=True)
@@ -115,18 +118,54 @@ def _key(value: object) -> str:
     return unicodedata.normalize("NFC", str(value)).strip()
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 (BOM or not), UTF-16 with a BOM, else Windows Thai; binary is refused."""
-    encodings = ["utf-16"] if data.startswith(_UTF16_BOMS) else ["utf-8-sig", _THAI_FALLBACK]
-    for encoding in encodings:
-        try:
-            decoded = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        # No text file holds NUL: this is binary, or UTF-16 that lost its BOM.
-        if "\x00" not in decoded:
-            return decoded
-    raise DomainError("error.import.encoding")
+def _decode(data: bytes) -> tuple[str, str]:
+    """The text and the encoding it was read in: UTF-8 (BOM or not), UTF-16 with a BOM, or
+    Windows Thai when the bytes read as Thai; binary is refused.
+
+    Windows Thai (cp874, a superset of TIS-620) is what Thai Excel saves as "CSV", so it is
+    read, and the page says so. Any other 8-bit encoding (Latin-1, Windows-1252) also
+    decodes as cp874 — into Thai letters where the accents were (`Café` → `Caf้`) — so
+    the cp874 reading is kept only if it looks like Thai (`_reads_as_thai`); otherwise the
+    file is refused, naming the first line that is not UTF-8, rather than guessed at.
+    """
+    if data.startswith(_UTF16_BOMS):
+        decoded, encoding = _try(data, "utf-16"), "utf-16"
+    else:
+        decoded, encoding = _try(data, "utf-8-sig"), "utf-8"
+        if decoded is None:
+            decoded, encoding = _try(data, _THAI_FALLBACK), _THAI_FALLBACK
+            if decoded is not None and not _reads_as_thai(decoded):
+                raise DomainError("error.import.encoding_line", line=_first_non_utf8_line(data))
+    # No text file holds NUL: this is binary, or UTF-16 that lost its BOM.
+    if decoded is None or "\x00" in decoded:
+        raise DomainError("error.import.encoding")
+    return decoded, encoding
+
+
+def _try(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+# A Thai vowel or tone mark sits on a Thai letter; one after a Latin letter is an accent
+# read in the wrong encoding (é → ้). A lone Thai letter inside a Latin word (ï → ๏,
+# ß → ฿) is the same slip.
+_MISPLACED_MARK = re.compile(r"(?<![\u0e01-\u0e5b])[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")
+_THAI_INSIDE_LATIN = re.compile(r"[A-Za-z][\u0e01-\u0e5b]{1,2}[A-Za-z]")
+
+
+def _reads_as_thai(decoded: str) -> bool:
+    """Whether text decoded as cp874 is plausibly Thai rather than another 8-bit encoding."""
+    return not (_MISPLACED_MARK.search(decoded) or _THAI_INSIDE_LATIN.search(decoded))
+
+
+def _first_non_utf8_line(data: bytes) -> int:
+    for number, line in enumerate(data.split(b"\n"), 1):
+        if _try(line, "utf-8") is None:
+            return number
+    return 1
 
 
 def _separator(decoded: str) -> str:
@@ -146,11 +185,70 @@ def _check_xlsx(data: bytes) -> None:
         raise DomainError("error.import.too_large", max=MAX_XLSX_UNPACKED // (1024 * 1024))
 
 
+def _xlsx_rows(data: bytes) -> int:
+    """How many rows after the header pandas must read: up to the last one with a value.
+
+    A few hundred KB of repeated XML can hold a million rows (1.4 M cost pandas 90 s and
+    800 MB before it could say "too many", and openpyxl reads a whole sheet that does not
+    declare its size just to learn it). So the first sheet's XML is streamed here, one row
+    in memory at a time, and refused as soon as the rows with a value pass MAX_IMPORT_ROWS
+    (saying how many the sheet declares, if it does). Blank rows after the last value
+    (Excel writes formatted empty cells) are read past, up to MAX_XLSX_SCANNED rows.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        sheet = _first_sheet(archive)
+    except (zipfile.BadZipFile, KeyError, ValueError, StopIteration, ElementTree.ParseError):
+        return MAX_IMPORT_ROWS  # not a workbook we can stream: openpyxl reports it its way
+    declared = last = index = 0
+    with archive, archive.open(sheet) as source:
+        # expat (2.4+) refuses entity-expansion bombs; ElementTree resolves no external entity.
+        root = None
+        for event, element in ElementTree.iterparse(source, events=("start", "end")):
+            tag = element.tag.rpartition("}")[2]
+            if event == "start":
+                root = element if root is None else root
+                if tag == "dimension":
+                    declared = _dimension_rows(element.get("ref", "")) - 1
+                continue
+            if tag != "row":
+                continue
+            number = element.get("r")
+            index = int(number) - 1 if number and number.isdigit() else index + 1
+            if any((e.text or "").strip() for e in element.iter() if e is not element):
+                last = index
+            if last > MAX_IMPORT_ROWS or index > MAX_XLSX_SCANNED:
+                if declared > MAX_IMPORT_ROWS:
+                    raise DomainError(
+                        "error.import.too_many_rows", count=declared, max=MAX_IMPORT_ROWS
+                    )
+                raise DomainError("error.import.too_many_rows_over", max=MAX_IMPORT_ROWS)
+            root.clear()  # type: ignore[union-attr]  # rows read so far: not kept
+    return last
+
+
+def _first_sheet(archive: zipfile.ZipFile) -> str:
+    """The zip path of the workbook's first sheet (the one pandas reads)."""
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    first = next(e for e in book.iter() if e.tag.rpartition("}")[2] == "sheet")
+    rel = next(v for k, v in first.attrib.items() if k.rpartition("}")[2] == "id")
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    target = next(e.get("Target", "") for e in rels if e.get("Id") == rel)
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+def _dimension_rows(ref: str) -> int:
+    """The last row of a sheet's declared range ("A1:C1400001" → 1400001; "A1" → 1)."""
+    digits = "".join(ch for ch in ref.rpartition(":")[2] if ch.isdigit())
+    return int(digits) if digits else 0
+
+
 def read_table(data: bytes, filename: str) -> pd.DataFrame:
     """The file's rows as strings, headers NFC-normalised; the format comes from the name.
 
     Blank rows are kept so that positions stay the spreadsheet's row numbers;
-    `validate_import` skips them.
+    `validate_import` skips them. A CSV read as Windows Thai says so in
+    `df.attrs["encoding"]` ("cp874"), for the page to tell the organizer.
     """
     suffix = Path(filename).suffix.lower()
     if suffix not in (".csv", ".xlsx"):
@@ -158,13 +256,15 @@ def read_table(data: bytes, filename: str) -> pd.DataFrame:
     if len(data) > MAX_IMPORT_BYTES:
         raise DomainError("error.import.too_large", max=MAX_IMPORT_BYTES // (1024 * 1024))
     options = {"dtype": str, "keep_default_na": False}
+    encoding = "utf-8"
     try:
         if suffix == ".csv":
-            decoded = _decode(data)
+            decoded, encoding = _decode(data)
             df = pd.read_csv(io.StringIO(decoded), sep=_separator(decoded), **options)
         else:
             _check_xlsx(data)
-            df = pd.read_excel(io.BytesIO(data), engine="openpyxl", **options)
+            rows = _xlsx_rows(data)
+            df = pd.read_excel(io.BytesIO(data), engine="openpyxl", nrows=rows, **options)
     except DomainError:
         raise
     except pd.errors.EmptyDataError as error:
@@ -181,6 +281,7 @@ def read_table(data: bytes, filename: str) -> pd.DataFrame:
         raise DomainError("error.import.too_many_rows", count=len(df), max=MAX_IMPORT_ROWS)
     if not any(_nonblank(row) for row in df.itertuples(index=False)):
         raise DomainError("error.import.empty")
+    df.attrs["encoding"] = encoding
     return df
 
 

@@ -184,6 +184,8 @@ def import_section(engine: Engine, workshop: Workshop, who: Identity) -> None:
     except DomainError as error:
         _ui.show_error(error)
         return
+    if table.attrs.get("encoding") == "cp874":  # not UTF-8: say how it was read
+        st.warning(_ui.tr("data.read_as_thai"))
     st.caption(_ui.tr("import_map.preview", count=min(PREVIEW_ROWS, len(table))))
     st.dataframe(table.head(PREVIEW_ROWS), hide_index=True)
     chosen = _choose_columns(list(table.columns), (upload.name, len(data)))

@@ -90,6 +90,8 @@ READ_REFUSALS = {
     "error.import.format",
     "error.import.too_large",
     "error.import.too_many_rows",
+    "error.import.too_many_rows_over",
+    "error.import.encoding_line",
 }
 UNREADABLE = sorted(
     name for name, expected in IMPORTS.items() if expected.get("error") in READ_REFUSALS
@@ -711,6 +713,16 @@ def test_organizer_import_and_restore_pages_refuse_with_messages(cli_db) -> None
         assert not at.exception, case["name"]
         assert at.error and "error." not in at.error[0].value, case["name"]
     assert snapshot(engine) == before
+
+
+def test_import_page_says_when_a_file_was_read_as_windows_thai(cli_db) -> None:
+    at = _page("organizer_data", Identity(Role.ORGANIZER))
+    at = _upload(at, "import_file", "a.csv", (HOSTILE / "imports" / "good_tis620.csv").read_bytes())
+    assert not at.exception
+    assert [w.value for w in at.warning] == [i18n.t("th", "data.read_as_thai")]
+    assert at.dataframe[0].value["text"].tolist() == ["ครูไม่พอ", "งบซ่อมแซมไม่พอ"]
+    at = _upload(at, "import_file", "b.csv", (HOSTILE / "imports" / "good.csv").read_bytes())
+    assert not at.exception and not at.warning  # UTF-8: nothing to say
 
 
 def test_error_messages_quote_user_text_literally(cli_db) -> None:

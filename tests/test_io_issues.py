@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tracemalloc
 from pathlib import Path
 
 import openpyxl
@@ -404,3 +405,96 @@ def test_export_carries_theme_votes_and_recommendations(ws: tuple[Engine, Worksh
     assert by_id[ids[0]]["theme_votes"] == "2"
     assert by_id[ids[0]]["recommendations"] == "school: =ใช้ครูร่วมกัน"
     assert by_id[ids[5]]["theme"] == "" and by_id[ids[5]]["theme_votes"] == ""
+
+
+# --- hostile sizes and encodings -------------------------------------------------------
+
+HOSTILE_IMPORTS = Path(__file__).resolve().parent / "data" / "hostile" / "imports"
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("rows_1400000.xlsx", "error.import.too_many_rows"),  # the sheet declares its size
+        ("rows_1400000_no_dimension.xlsx", "error.import.too_many_rows_over"),  # it does not
+    ],
+)
+def test_a_sheet_of_a_million_rows_is_refused_in_bounded_memory(name: str, key: str) -> None:
+    # 354 KB that unpack to 99 MB of rows: pandas read all 1.4 M (800 MB) before refusing.
+    data = (HOSTILE_IMPORTS / name).read_bytes()
+    assert len(data) < io_issues.MAX_IMPORT_BYTES
+    tracemalloc.start()
+    try:
+        with pytest.raises(DomainError) as refused:
+            io_issues.read_table(data, name)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert refused.value.key == key
+    assert peak < 32 * 2**20, f"{peak / 2**20:.0f} MiB"
+    if key == "error.import.too_many_rows":
+        assert refused.value.values["count"] == 1_400_000
+
+
+def test_blank_formatted_rows_after_the_data_do_not_count(ws: tuple[Engine, Workshop]) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["group", "domain", "text"])
+    sheet.append([GROUP_1, "วิชาการ", "ครูไม่พอ"])
+    for row in range(3, io_issues.MAX_IMPORT_ROWS + 50):  # styled, empty: Excel writes these
+        sheet.cell(row=row, column=1).number_format = "@"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    df = io_issues.read_table(buffer.getvalue(), "styled.xlsx")
+    assert df["text"].tolist() == ["ครูไม่พอ"]
+
+
+def test_latin1_csv_is_refused_naming_the_line_rather_than_stored_as_thai(
+    ws: tuple[Engine, Workshop],
+) -> None:
+    engine, workshop = ws
+    workshops.add_group(engine, actor="t", workshop_id=workshop.id, name="Group A")
+    before = live_count(engine, workshop)
+    for encoding in ("latin-1", "cp1252"):
+        data = csv_bytes("Group A,Academic,Café crème,,,,\n", encoding=encoding)
+        with pytest.raises(DomainError) as refused:  # was read as cp874: "Caf้ cr่me"
+            df = io_issues.read_table(data, "latin.csv")
+            io_issues.import_issues(engine, actor="t", workshop_id=workshop.id, df=df)
+        assert (refused.value.key, refused.value.values) == (
+            "error.import.encoding_line",
+            {"line": 2},
+        )
+        for lang in i18n.LANGS:
+            assert "UTF-8" in i18n.error_message(lang, refused.value)
+    assert live_count(engine, workshop) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "thai"),
+    [
+        ("ครูไม่พอ", True),
+        ("ครูสอน English ไม่พอ (ESL) Wi-Fi ช้า", True),
+        ("งบ 5000 บาท ไม่พอ", True),
+        ("Café", False),  # é → ้ on a Latin letter
+        ("naïve", False),  # ï → ๏ inside a Latin word
+        ("Straße", False),  # ß → ฿ inside a Latin word
+    ],
+)
+def test_what_reads_as_windows_thai(text: str, thai: bool) -> None:
+    encoding = "cp874" if thai else "cp1252"
+    data = csv_bytes(
+        f"{GROUP_1},วิชาการ,{text},,,,\n" if thai else f"g,d,{text},,,,\n", encoding=encoding
+    )
+    if thai:
+        df = io_issues.read_table(data, "a.csv")
+        assert df.loc[0, "text"] == text
+        assert df.attrs["encoding"] == "cp874"  # the page says how the file was read
+    else:
+        with pytest.raises(DomainError) as refused:
+            io_issues.read_table(data, "a.csv")
+        assert refused.value.key == "error.import.encoding_line"
+
+
+def test_utf8_csv_is_read_without_a_note() -> None:
+    df = io_issues.read_table(csv_bytes(f"{GROUP_1},วิชาการ,ครูไม่พอ,,,,\n"), "a.csv")
+    assert df.attrs["encoding"] == "utf-8"

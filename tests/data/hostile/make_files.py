@@ -92,7 +92,69 @@ def files() -> dict[str, bytes]:
         "zip_bomb.xlsx": zip_bomb(),
         "old_excel.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
         "no_extension": good.encode(),
+        "rows_1400000.xlsx": long_sheet(1_400_000, dimension=True),
+        "rows_1400000_no_dimension.xlsx": long_sheet(1_400_000, dimension=False),
+        "latin1.csv": csv(HEADER, "Group 1,Academic,Café crème,").encode("latin-1"),
+        "cp1252.csv": csv(HEADER, "Group 1,Academic,“naïve” – smart quotes,").encode("cp1252"),
+        "good_tis620_mixed.csv": csv(
+            HEADER, "กลุ่ม 1,วิชาการ,ครูสอน English ไม่พอ (ESL),Wi-Fi ช้า"
+        ).encode("cp874"),
     }
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_PKG = "http://schemas.openxmlformats.org/package/2006"
+_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_RELS = "application/vnd.openxmlformats-package.relationships+xml"
+
+
+def long_sheet(rows: int, *, dimension: bool) -> bytes:
+    """A workbook of `rows` identical rows in a few hundred KB, written by hand (openpyxl
+    would take minutes): rows and cells leave out their optional `r` references, so the
+    XML repeats itself and deflates ~250:1. With `dimension`, the sheet declares its size
+    as Excel does; without, only reading the rows tells."""
+    texts = ["group", "domain", "text", "กลุ่ม 1", "วิชาการ", "ครูไม่พอ"]
+    row = "<row>{}</row>"
+    cell = '<c t="s"><v>{}</v></c>'
+    parts = {
+        "[Content_Types].xml": f'<Types xmlns="{_PKG}/content-types">'
+        f'<Default Extension="rels" ContentType="{_RELS}"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{_TYPE}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_TYPE}.worksheet+xml"/>'
+        f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_TYPE}.sharedStrings+xml"/>'
+        "</Types>",
+        "_rels/.rels": f'<Relationships xmlns="{_PKG}/relationships">'
+        f'<Relationship Id="rId1" Type="{_DOC}/officeDocument" Target="xl/workbook.xml"/>'
+        "</Relationships>",
+        "xl/workbook.xml": f'<workbook xmlns="{_MAIN}" xmlns:r="{_DOC}">'
+        '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{_PKG}/relationships">'
+        f'<Relationship Id="rId1" Type="{_DOC}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{_DOC}/sharedStrings" Target="sharedStrings.xml"/>'
+        "</Relationships>",
+        "xl/sharedStrings.xml": f'<sst xmlns="{_MAIN}">'
+        + "".join(f"<si><t>{t}</t></si>" for t in texts)
+        + "</sst>",
+    }
+    header = row.format("".join(cell.format(n) for n in (0, 1, 2)))
+    data = row.format("".join(cell.format(n) for n in (3, 4, 5))).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, xml in parts.items():
+            archive.writestr(name, '<?xml version="1.0" encoding="UTF-8"?>' + xml)
+        with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            sheet.write(
+                f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{_MAIN}">'.encode()
+            )
+            if dimension:
+                sheet.write(f'<dimension ref="A1:C{rows + 1}"/>'.encode())
+            sheet.write(f"<sheetData>{header}".encode())
+            for _ in range(rows // 10_000):
+                sheet.write(data * 10_000)
+            sheet.write(data * (rows % 10_000) + b"</sheetData></worksheet>")
+    return out.getvalue()
 
 
 def zip_bomb() -> bytes:
