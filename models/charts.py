@@ -161,12 +161,22 @@ def _bars(labels: list[str], values: list[int], *, horizontal: bool, color: str 
     return {**bar, "x": labels, "y": values}
 
 
+# Domain names under columns: level, in up to three short lines. Slanted, they ran into
+# each other and off the chart's left edge at 1366 px (issue #11).
+LEVEL: Spec = {"tickangle": 0}
+
+
+def _domain(name: str) -> str:
+    return label(name, width=10, lines=3)
+
+
 def issues_by_domain_spec(summary: Summary, lang: str) -> Spec:
     series = summary.by_domain(lang)
     values = [int(v) for v in series.values]
     spec = _spec(
-        [_bars([label(str(i), width=14) for i in series.index], values, horizontal=False)],
+        [_bars([_domain(str(i)) for i in series.index], values, horizontal=False)],
         i18n.t(lang, "overview.by_domain"),
+        xaxis=LEVEL,
         yaxis=_counts_axis(values),
     )
     return spec if sum(values) else _empty(spec, i18n.t(lang, "dashboard.no_issues"))
@@ -189,8 +199,8 @@ def group_domain_heatmap_spec(summary: Summary, lang: str) -> Spec:
     z = counts.to_numpy().astype(int).tolist()
     columns = [summary.domain_label(d, lang) for d in summary.domains]
     # Level headers of at most three short lines: slanted ones overlapped their
-    # neighbours on a 1366 px screen (issue #11); 12 characters fit a column there.
-    width = 12 if len(columns) <= 5 else 8
+    # neighbours on a 1366 px screen (issue #11); 8 characters fit a column there.
+    width = 8 if len(columns) <= 5 else 6
     heat = {
         "type": "heatmap",
         "z": z,
@@ -209,7 +219,7 @@ def group_domain_heatmap_spec(summary: Summary, lang: str) -> Spec:
         i18n.t(lang, "dashboard.heatmap"),
         height=max(420, 34 * len(counts) + 200),
         top=90,  # room for three lines of domain names above the columns
-        xaxis={"side": "top", "tickangle": 0, "tickfont": {"size": 15}},
+        xaxis={"side": "top", "tickangle": 0, "tickfont": {"size": 14}},
         yaxis={"autorange": "reversed"},
     )
 
@@ -218,25 +228,27 @@ def participation_spec(summary: Summary, lang: str) -> Spec:
     """Per domain: how many groups have entered at least one issue there."""
     active = (summary.counts > 0).sum(axis=0)
     total = summary.group_count
-    labels = [label(summary.domain_label(d, lang), width=14) for d in summary.domains]
+    labels = [_domain(summary.domain_label(d, lang)) for d in summary.domains]
     values = [int(active.get(d.id, 0)) for d in summary.domains]
     bars = _bars(labels, values, horizontal=False)
     bars["text"] = [f"{v}/{total}" for v in values]
     return _spec(
         [bars],
         i18n.t(lang, "dashboard.participation"),
+        xaxis=LEVEL,
         yaxis={"range": [0, max(total, 1) * 1.15], "tickformat": "d"},
     )
 
 
 def top_themes_spec(ranked: list[RankedTheme], lang: str, *, top: int = 10) -> Spec:
     shown = ranked[:top]
-    labels = [label(f"{r.rank}. {r.theme.title}") for r in shown]
+    # Three lines: the whole title of most themes, even on a phone (issue #11).
+    labels = [label(f"{r.rank}. {r.theme.title}", width=20, lines=3) for r in shown]
     values = [r.votes for r in shown]
     spec = _spec(
         [_bars(labels, values, horizontal=True, color=ACCENT)],
         i18n.t(lang, "dashboard.top_themes"),
-        height=max(420, 52 * len(shown) + 120),
+        height=max(420, 66 * len(shown) + 120),
         xaxis=_counts_axis(values),
         yaxis={"autorange": "reversed"},
     )
@@ -249,7 +261,7 @@ def _spread(points: list[tuple[float, float]]) -> list[float]:
     for point in points:
         n = seen.get(point, 0)
         seen[point] = n + 1
-        offsets.append(0.0 if n == 0 else 0.16 * ((n + 1) // 2) * (1 if n % 2 else -1))
+        offsets.append(0.0 if n == 0 else 0.3 * ((n + 1) // 2) * (1 if n % 2 else -1))
     return offsets
 
 
@@ -280,7 +292,7 @@ def impact_feasibility_spec(ranked: list[RankedTheme], lang: str) -> Spec:
             },
         }
         for r, shift in zip(scored, offsets, strict=True)
-    ]
+    ][::-1]  # the top theme drawn last, on top of any bubble it touches
 
     def axis(key: str) -> Spec:
         return {"range": [0.5, 5.5], "title": {"text": i18n.t(lang, key)}, "dtick": 1}
@@ -293,17 +305,20 @@ def impact_feasibility_spec(ranked: list[RankedTheme], lang: str) -> Spec:
         yaxis=axis("dashboard.impact"),
     )
     layout = spec["layout"]
+    legend_px = 50 * len(scored)  # up to two lines a theme
+    layout["margin"]["b"] = 20 + legend_px
+    plot_px = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
     layout["showlegend"] = bool(scored)
     layout["legend"] = {
         "orientation": "v",
+        "traceorder": "reversed",  # rank order again
         "x": 0,
         "xanchor": "left",
-        "y": -0.12,
+        "y": -80 / max(plot_px, 1),  # below the axis's numbers and title
         "yanchor": "top",
         "itemsizing": "constant",
         "font": {"size": 16},
     }
-    layout["margin"]["b"] = 20 + 50 * len(scored)
     return spec if scored else _empty(spec, i18n.t(lang, "dashboard.no_scores"))
 
 

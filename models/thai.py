@@ -88,7 +88,63 @@ def content_words(text: str) -> list[str]:
     return [w for w in tokens(text) if w not in stop and len(w) > 1]
 
 
+# --- words for the "most frequent words" chart ---------------------------------------------
+#
+# newmm splits compounds its dictionary lacks into pieces that mean little alone on a chart
+# ("ค่า" + "สาธารณูปโภค", "เบิก" + "จ่าย", "ไม่" + "ทัน") and cuts Thai abbreviations at their
+# dots ("กศ" + "จ."). The chart's words come from newmm with the dictionary plus the
+# compounds of education administration below, abbreviations kept whole, and the bound
+# pieces that still come out alone dropped (issue #11: "จ.", "ค่า", "ทัน", "จ่าย").
+
+COMPOUNDS = frozenset(
+    {
+        "เบิกจ่าย", "ค่าสาธารณูปโภค", "ค่าตอบแทน", "ค่าเดินทาง", "ค่าครองชีพ", "เขตพื้นที่",
+        "สำนักงานเขตพื้นที่", "ไม่ทัน", "ทันเวลา", "ปีงบประมาณ", "รายหัว", "เงินอุดหนุน",
+        "อัตรากำลัง", "ศึกษานิเทศก์", "วิทยฐานะ", "สาขาวิชาเอก", "วิชาเอก", "ครูอัตราจ้าง",
+        "ขาดแคลน", "ล่าช้า", "ซ้ำซ้อน", "ห่างไกล", "ทุรกันดาร", "ขนาดเล็ก", "ย้ายบ่อย",
+    }
+)  # fmt: skip
+# Pieces of words, not words: alone on the chart they say nothing.
+FRAGMENTS = frozenset({"ค่า", "จ่าย", "เบิก", "ราย", "หัว", "ทัน", "กศ", "อก", "ศ"})
+# A Thai abbreviation: consonants each closed by a dot ("กศจ.", "อ.ก.ค.ศ.", "จ."), not the
+# end of a word before a full stop.
+_ABBREVIATION = re.compile(r"(?<![\u0e01-\u0e4e])(?:[\u0e01-\u0e2e]{1,5}\.)+")
+_EDGE_PUNCTUATION = "()[]{}\"'“”‘’«»,;:!?.…-–—/"
+
+
+@functools.cache
+def _chart_dictionary() -> object:
+    from pythainlp.corpus import thai_words
+    from pythainlp.util import dict_trie
+
+    return dict_trie(set(thai_words()) | COMPOUNDS)
+
+
+def chart_words(text: str) -> list[str]:
+    """The words of `text` worth counting on a chart: whole words and abbreviations,
+    lower-cased, without stopwords, noise, fragments, single letters or punctuation."""
+    stop = stopwords()
+    found: list[str] = []
+    position = 0
+    text = normalize(text)
+    for match in [*_ABBREVIATION.finditer(text), None]:
+        end = match.start() if match else len(text)
+        for word in word_tokenize(
+            text[position:end], engine="newmm", custom_dict=_chart_dictionary(),
+            keep_whitespace=False,
+        ):  # fmt: skip
+            word = word.strip().strip(_EDGE_PUNCTUATION).lower()
+            if len(word) > 1 and _WORD.search(word) and word not in stop:
+                found.append(word)
+        if match:
+            consonants = match.group().replace(".", "")
+            if len(consonants) > 1:  # "กศจ." names a body; "จ." is just "province"
+                found.append(match.group())
+            position = match.end()
+    return [w for w in found if w not in CHART_NOISE and w not in FRAGMENTS]
+
+
 def word_frequencies(texts: Iterable[str], *, top: int = 20) -> list[tuple[str, int]]:
     """The most frequent meaningful words, most frequent first (ties alphabetical)."""
-    counts = Counter(w for text in texts for w in content_words(text) if w not in CHART_NOISE)
+    counts = Counter(w for text in texts for w in chart_words(text))
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]

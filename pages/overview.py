@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from models import dashboard
@@ -33,11 +35,18 @@ def _live() -> None:
         st.metric(_ui.tr("dashboard.themes"), now.theme_count)
         st.metric(_ui.tr("dashboard.votes"), now.votes_cast)
     left, right = st.columns(2)
-    for index, name in enumerate(dashboard.CHARTS):
-        column = left if index % 2 == 0 else right
-        column.plotly_chart(
-            now.figures[name], key=f"chart_{name}", config={"displaylogo": False}, theme=None
-        )  # theme=None: keep the large, high-contrast styling of models/charts.py
+    halves = [name for name in dashboard.CHARTS if name not in dashboard.WIDE]
+    for index, name in enumerate(halves):
+        _chart(left if index % 2 == 0 else right, name, now.figures[name])
+    for name in dashboard.CHARTS:
+        if name in dashboard.WIDE:
+            _chart(st, name, now.figures[name])
+
+
+def _chart(where: Any, name: str, figure: Any) -> None:
+    where.plotly_chart(
+        figure, key=f"chart_{name}", config={"displaylogo": False}, theme=None
+    )  # theme=None: keep the large, high-contrast styling of models/charts.py
 
 
 _live()

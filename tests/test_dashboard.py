@@ -127,3 +127,21 @@ def test_latest_follows_a_change_within_its_throttle(engine) -> None:
     time.sleep(dashboard.MIN_REBUILD_SECONDS)
     now = dashboard.latest(engine, workshop.id, "th")
     assert now.summary.issue_count == first.summary.issue_count + 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # issue #11: fragments of compounds and abbreviations on the word chart
+        (
+            "ได้รับงบประมาณรายหัวไม่เพียงพอต่อค่าสาธารณูปโภค",
+            ["งบประมาณ", "รายหัว", "เพียงพอ", "ค่าสาธารณูปโภค"],
+        ),
+        ("ระเบียบการเบิกจ่ายไม่ยืดหยุ่น", ["ระเบียบการ", "เบิกจ่าย", "ยืดหยุ่น"]),
+        ("ดำเนินโครงการไม่ทันปีงบประมาณ", ["ดำเนิน", "โครงการ", "ไม่ทัน", "ปีงบประมาณ"]),
+        ("บทบาทของ กศจ. ทับซ้อนกับ อ.ก.ค.ศ. ที่ จ.ยะลา", ["บทบาท", "กศจ.", "ทับซ้อน", "อ.ก.ค.ศ.", "ยะลา"]),
+        ("ผลการทดสอบระดับชาติ (O-NET) ต่ำ.", ["ทดสอบ", "ระดับชาติ", "o-net", "ต่ำ"]),
+    ],
+)
+def test_chart_words_are_whole_words(text: str, expected: list[str]) -> None:
+    assert thai.chart_words(text) == expected
