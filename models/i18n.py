@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import string
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,28 @@ def t(lang: str, key: str, **values: Any) -> str:
     template = catalogue(lang).get(key)
     if template is None:
         template = catalogue(DEFAULT_LANG).get(key, key)
-    return str(template).format_map(values) if values else str(template)
+    if not values:
+        return str(template)
+    if "|" in str(template):
+        return _PLURALS.vformat(str(template), (), values)
+    return str(template).format_map(values)
+
+
+class _Plurals(string.Formatter):
+    """`{count:issue|issues}` is "issue" when count is 1, else "issues" (English nouns
+    after a number; Thai has no plural and never uses the form)."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" in format_spec:
+            one, _, other = format_spec.partition("|")
+            try:
+                return one if float(value) == 1 else other
+            except (TypeError, ValueError):
+                return other
+        return str(super().format_field(value, format_spec))
+
+
+_PLURALS = _Plurals()
 
 
 def choices(lang: str, prefix: str) -> dict[str, str]:

@@ -154,7 +154,7 @@ def test_import_with_one_bad_row_writes_nothing(
     assert count(cli_engine, workshop) == before
     lines = result.stderr.strip().splitlines()
     assert lines == [
-        "1 rows have errors; nothing was imported.",
+        "1 row has an error; nothing was imported.",  # singular: issue #11
         "Row 4, group: No group called “เขตที่ไม่มี”",
     ]
     assert result.stdout == ""
