@@ -87,6 +87,7 @@ def test_tampered_or_stale_staff_cookie_is_refused(
         as_staff(other, f"{server.url}/organizer_data", bad)
         _no_staff_page(other, bad)
         expect(other.locator(JOIN_FORM)).to_be_visible()
+        expect(other.get_by_text("การเข้าสู่ระบบหมดอายุ")).to_be_visible()  # says why
         assert staff_cookie(other) is None  # a dead cookie is dropped
     other = new_page("untouched")
     as_staff(other, f"{server.url}/facilitate", token)  # the untouched token works
