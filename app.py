@@ -10,9 +10,9 @@ from models.access import Identity
 from models.errors import DomainError
 from models.i18n import LANGS
 from models.schema import Role
-from pages import _ui
+from pages import _live, _ui
 
-st.set_page_config(page_title="Roundtable", page_icon="🟠", layout="wide")
+st.set_page_config(page_title="Roundtable", page_icon=":material/forum:", layout="wide")
 
 # Title and icon of each page; who may open which is models.access.PAGE_ROLES.
 PAGES: dict[str, tuple[str, str]] = {
@@ -179,4 +179,7 @@ if (wanted := st.session_state.pop("_wanted_page", None)) and access.may_open(
     getattr(_ui.identity(), "role", None), wanted
 ):
     st.switch_page(f"pages/{wanted}.py")  # the page asked for before the hand-over
+if _ui.identity() is not None:
+    with st.sidebar:  # draws nothing; in the sidebar it leaves no gap on the page
+        _live.follow()  # every open screen follows the workshop (see pages/_live.py)
 navigation.run()
