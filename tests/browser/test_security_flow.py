@@ -113,6 +113,9 @@ def test_sign_out_ends_the_role_and_revokes_the_token(
     wait_idle(page)
     expect(page.locator(STAFF_ONLY["facilitate"])).to_be_visible()
     assert token not in page.url
+    second = page.context.new_page()  # another tab of this browser: its own session
+    open_app(second, f"{server.url}/facilitate")
+    expect(second.locator(STAFF_ONLY["facilitate"])).to_be_visible()
 
     page.locator(".st-key-logout button").click()
     wait_idle(page)
@@ -129,6 +132,12 @@ def test_sign_out_ends_the_role_and_revokes_the_token(
     page.goto(f"{server.url}/facilitate")
     wait_idle(page)
     _no_staff_page(page, "staff page by address after sign-out")
+
+    # The other tab loses the role on its next run (here: switching the language).
+    second.locator(".st-key-lang").get_by_text("English").click()
+    wait_idle(second)
+    _no_staff_page(second, "the other tab after sign-out")
+    expect(second.locator(JOIN_FORM)).to_be_visible()
 
     other = new_page("stolen-cookie")  # the old value, replayed from another browser
     as_staff(other, f"{server.url}/facilitate", token)
