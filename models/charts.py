@@ -25,6 +25,7 @@ Labels must survive any text and any screen (issue #11, #12):
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from typing import Any
 
@@ -51,6 +52,9 @@ TEMPLATE: Spec = {"layout": {"xaxis": GRID, "yaxis": GRID}}
 LABEL_WIDTH = 22  # characters on one line of an axis label (two lines at most)
 TITLE_WIDTH = 30  # characters on one line of a chart's title
 TITLE_PT = 22
+
+
+_THAI = re.compile("[\u0e00-\u0e7f]")
 
 
 def _cells(text: str) -> int:
@@ -80,6 +84,10 @@ def label(text: str, *, width: int = LABEL_WIDTH, lines: int = 2) -> str:
     """User text as plotly shows it literally: one paragraph, wrapped between words into at
     most `lines` lines of about `width` characters (the last one cut with "…"), escaped."""
     flat = " ".join(xml_safe(str(text)).split())  # plotly.js draws SVG: XML characters only
+    # A word in a spaced script is not cut to fit ("administra-tion"): the line widens to
+    # it, up to twice the width. Thai runs still break between their words.
+    spaced = [_cells(w) for w in flat.split() if not _THAI.search(w)]
+    width = max(width, min(max(spaced, default=0), 2 * width))
     wrapped = wrap(flat, width, _cells) if flat else [""]
     if len(wrapped) > lines:
         wrapped = [*wrapped[: lines - 1], _cut(" ".join(wrapped[lines - 1 :]), width)]
@@ -261,7 +269,7 @@ def _spread(points: list[tuple[float, float]]) -> list[float]:
     for point in points:
         n = seen.get(point, 0)
         seen[point] = n + 1
-        offsets.append(0.0 if n == 0 else 0.3 * ((n + 1) // 2) * (1 if n % 2 else -1))
+        offsets.append(0.0 if n == 0 else 0.4 * ((n + 1) // 2) * (1 if n % 2 else -1))
     return offsets
 
 
@@ -285,7 +293,7 @@ def impact_feasibility_spec(ranked: list[RankedTheme], lang: str) -> Spec:
             "hovertemplate": "%{fullData.name}<extra></extra>",
             "cliponaxis": False,
             "marker": {
-                "size": [26 + 5 * min(r.votes, 12)],
+                "size": [22 + 3 * min(r.votes, 12)],
                 "color": ACCENT,
                 "opacity": 0.85,
                 "line": {"color": "#222", "width": 1},

@@ -18,6 +18,7 @@ os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")
 
 from pythainlp.corpus import thai_stopwords
 from pythainlp.tokenize import word_tokenize
+from pythainlp.util import Trie, dict_trie
 from pythainlp.util import normalize as thai_normalize
 
 # pythainlp's stopwords include words that carry the meaning of a problem statement
@@ -113,9 +114,8 @@ _EDGE_PUNCTUATION = "()[]{}\"'“”‘’«»,;:!?.…-–—/"
 
 
 @functools.cache
-def _chart_dictionary() -> object:
+def _chart_dictionary() -> Trie:
     from pythainlp.corpus import thai_words
-    from pythainlp.util import dict_trie
 
     return dict_trie(set(thai_words()) | COMPOUNDS)
 

@@ -139,3 +139,8 @@ def test_titles_wrap_and_make_room(engine: Engine) -> None:
     lines = title.split("<br>")
     assert len(lines) >= 2 and all(charts._cells(line) <= charts.TITLE_WIDTH for line in lines)
     assert spec["layout"]["margin"]["t"] >= 34 * len(lines)
+
+
+def test_an_english_word_is_not_cut_to_fit() -> None:
+    """'General administration' under a column: two lines, not 'administra' + 'tion'."""
+    assert charts.label("General administration", width=10, lines=3) == "General<br>administration"

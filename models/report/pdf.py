@@ -199,8 +199,7 @@ class _ReportPDF(FPDF):
         split = [cells[0]]
         for values in cells[1:]:
             lines = [text.split("\n") for text in values]
-            tall = max(len(column) for column in lines)
-            for start in range(0, tall, most):
+            for start in range(0, max(len(column) for column in lines), most):
                 split.append(["\n".join(column[start : start + most]) for column in lines])
         rows = split[1:]
         cells = split
