@@ -40,7 +40,7 @@ if ss["slide"] == 0:
     _present_parts.join_screen(links.view_link(links.base_url(), workshop.view_code), [])
 elif ss["slide"] == 1:
     st.header(_ui.tr("progress.title"))
-    _progress_parts.grid(engine, workshop, version, key="present_progress")
+    _progress_parts.grid(engine, workshop, version, key="present_progress", big=True)
 else:
     entry = ranked[ss["slide"] - FIRST_THEME]
     board = themes.board(engine, workshop.id)  # type: ignore[arg-type]

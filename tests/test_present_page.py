@@ -67,7 +67,8 @@ def test_viewer_steps_through_themes(ranked_demo) -> None:
     assert prev.disabled
     next(b for b in at.button if b.key == "present_next").click().run()
     assert at.header[0].value == "ความคืบหน้าของห้อง"  # the room's progress, second
-    assert len(at.dataframe[0].value) == 20
+    (table,) = (h.proto.body for h in at.get("html") if "rt-progress" in h.proto.body)
+    assert table.count("<tr>") == 1 + 20 and "เขตตรวจราชการที่ 1" in table
     next(b for b in at.button if b.key == "present_next").click().run()
     assert at.header[0].value == r"ครูไม่พอ \*\*ด่วน\*\*"  # plain text, Markdown escaped
     assert at.metric[0].value == "3"
@@ -90,3 +91,15 @@ def test_staff_join_screen_shows_no_group_code(ranked_demo) -> None:
     shown = " ".join(c.value for c in at.code) + " ".join(c.value for c in at.caption)
     for group in workshops.list_groups(engine, workshop.id):
         assert group.join_code not in shown
+
+
+def test_progress_slide_shows_group_names_as_text(ranked_demo) -> None:
+    engine, workshop = ranked_demo
+    group = workshops.list_groups(engine, workshop.id)[0]
+    workshops.rename_group(
+        engine, actor="t", group_id=group.id, name="<img src=x onerror=alert(1)>"
+    )
+    at = _present(Identity(Role.VIEWER, workshop.id))
+    next(b for b in at.button if b.key == "present_next").click().run()
+    (table,) = (h.proto.body for h in at.get("html") if "rt-progress" in h.proto.body)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in table and "<img" not in table
