@@ -6,6 +6,8 @@ Roles, each a `benchmarks.stclient.Session` (one browser tab):
 - groups open their join link, enter issues through the real form widgets (between them
   one submission every --submit-every seconds) and each edits its first issue once;
 - voters open a group's link in a second workshop in the vote phase and move one vote.
+- idle groups (--idle-groups N) open their group's join link and sit, answering each
+  fragment's auto-rerun at its own interval as the browser does (the follow fragment);
 
 Without --url it starts one `streamlit run app.py` itself on a fresh SQLite database
 with the demo workshop (and a seeded vote-phase workshop for voters); with --url it
@@ -174,6 +176,40 @@ class LoadRun:
             await asyncio.wait_for(self.done.wait(), max(0.0, seconds))
 
 
+async def sit(tab: Session, run: LoadRun, action: str) -> None:
+    """An open tab left alone: rerun each auto-rerun fragment at its own interval (as the
+    browser does; a page may have two, e.g. the dashboard's charts and the follow check)."""
+    due: dict[str, float] = {}
+    while not run.done.is_set():
+        now = time.monotonic()
+        for fragment, interval in tab.auto_reruns.items():  # tabs opened at random times
+            due.setdefault(fragment, now + random.uniform(0, run.refresh_every or interval))
+        for fragment in set(due) - set(tab.auto_reruns):
+            del due[fragment]
+        if not due:
+            run.stats.fail(action, "no auto-rerun fragment on the page")
+            return
+        fragment = min(due, key=due.__getitem__)
+        await run.pause(due[fragment] - time.monotonic())
+        if run.done.is_set():
+            return
+        due[fragment] += run.refresh_every or tab.auto_reruns.get(fragment, 1.0)
+        run.stats.record(action, await tab.rerun(fragment_id=fragment))
+
+
+async def idle_group(target: Target, run: LoadRun, code: str) -> None:
+    """A group's laptop with its issue page open, nobody typing."""
+    tab = Session(target.url, query=f"join={code}", headers=laptop())
+    try:
+        run.stats.record("idle group open", await tab.connect())
+        await run.ready.wait()
+        await sit(tab, run, "idle group refresh")
+    except Exception as error:
+        run.stats.fail("idle group", repr(error))
+    finally:
+        await tab.close()
+
+
 async def dashboard(target: Target, run: LoadRun) -> None:
     stats = run.stats
     tab = Session(target.url, page="overview", query=f"view={target.view_code}", headers=laptop())
@@ -183,14 +219,7 @@ async def dashboard(target: Target, run: LoadRun) -> None:
             stats.fail("dashboard open", "no auto-rerun fragment on the dashboard")
             return
         await run.ready.wait()
-        interval = run.refresh_every or min(tab.auto_reruns.values())
-        await run.pause(random.uniform(0, interval))  # tabs were opened at random times
-        while not run.done.is_set():
-            began = time.monotonic()
-            for result in await tab.refresh():
-                if not run.done.is_set():
-                    stats.record("dashboard refresh", result)
-            await run.pause(interval - (time.monotonic() - began))
+        await sit(tab, run, "dashboard refresh")
     except Exception as error:  # counted, the run goes on
         stats.fail("dashboard", repr(error))
     finally:
@@ -336,8 +365,9 @@ async def measure(args: argparse.Namespace, target: Target, server: psutil.Proce
         group(target, run, joins[i % len(joins)], every, offset=i * args.submit_every)
         for i in range(args.groups)
     ] + [voter(target, run, ballots[i % len(ballots)], args.vote_every) for i in range(args.voters)]
+    others += [idle_group(target, run, joins[i % len(joins)]) for i in range(args.idle_groups)]
     await _open(tasks, others)
-    while _opened(run.stats, ("dashboard", "group", "voter")) < len(tasks):
+    while _opened(run.stats, ("dashboard", "group", "voter", "idle group")) < len(tasks):
         await asyncio.sleep(0.5)
     me = psutil.Process()
     server_before = sum(server.cpu_times()[:2]) if server else 0.0
@@ -368,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dashboards", type=int, default=50)
     parser.add_argument("--groups", type=int, default=20)
     parser.add_argument("--voters", type=int, default=0)
+    parser.add_argument(
+        "--idle-groups", type=int, default=0, help="group pages opened and left alone"
+    )
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of measured load")
     parser.add_argument(
         "--submit-every", type=float, default=2.0, help="seconds between submissions (all groups)"
@@ -406,7 +439,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(
             f"{args.dashboards} dashboards, {args.groups} groups (one submission every "
-            f"{args.submit_every:g} s between them), {args.voters} voters, {args.duration:g} s"
+            f"{args.submit_every:g} s between them), {args.voters} voters, "
+            f"{args.idle_groups} idle groups, {args.duration:g} s"
         )
         stats = asyncio.run(measure(args, target, watched))
         report(stats)

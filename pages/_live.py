@@ -77,17 +77,33 @@ def room(engine: Engine, workshop_id: int) -> tuple[int, Room]:
     return found
 
 
-def _signature(version: int, state: Room, staff: bool) -> tuple[object, ...]:
-    signature = state.signature(utcnow())
-    return (version, signature[-1]) if staff else signature  # [-1]: the deadline passed
-
-
 def drawn(workshop: Workshop, version: int) -> None:
     """Note what this page is drawn with (called by `_ui.current`, once per page run)."""
     st.session_state["_room_drawn"] = (
         workshop.id,
-        _signature(version, room_of(workshop), _ui.is_staff()),
+        version,
+        room_of(workshop).signature(utcnow()),
     )
+
+
+def changed(
+    noted: tuple[int, int, tuple[object, ...]],
+    version: int,
+    state: Room,
+    *,
+    staff: bool,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Whether the room moved on from what the page was drawn with.
+
+    Staff also follow every newer version. Only newer: the shared version may be up to
+    VERSION_TTL older than the one the page read after its own command, which must not
+    rerun the page once more.
+    """
+    _, drawn_version, drawn_room = noted
+    if state.signature(now or utcnow()) != drawn_room:
+        return True
+    return staff and version > drawn_version
 
 
 @st.fragment(run_every=FOLLOW_SECONDS)
@@ -103,9 +119,8 @@ def follow() -> None:
     noted = st.session_state.get("_room_drawn")
     if noted is None:
         return  # a page without a workshop (home)
-    workshop_id, shown = noted
-    version, state = room(_ui.engine(), workshop_id)
-    if _signature(version, state, _ui.is_staff()) != shown:
+    version, state = room(_ui.engine(), noted[0])
+    if changed(noted, version, state, staff=_ui.is_staff()):
         st.rerun()
 
 
