@@ -351,7 +351,6 @@ def _sentence_transformers(path: Path, *, name: str = "sentence-transformers") -
     prompt = (
         "query" if "query" in prompts and not getattr(model, "default_prompt_name", None) else None
     )
-    options: dict[str, object] = {"prompt_name": prompt} if prompt else {}
     fingerprint = _model_fingerprint(path, prompt)
     if name == "gemma":
         tag = f"gemma300m-q-{fingerprint}"
@@ -362,7 +361,7 @@ def _sentence_transformers(path: Path, *, name: str = "sentence-transformers") -
         tag,
         0.8,
         lambda texts: model.encode(
-            texts, convert_to_numpy=True, normalize_embeddings=True, **options
+            texts, prompt_name=prompt, convert_to_numpy=True, normalize_embeddings=True
         ),
     )
 
@@ -467,7 +466,9 @@ def _slow_to_load(value: str) -> bool:
     """Whether loading `value` means loading torch and a large model (seconds)."""
     if value == "auto":
         return gemma_ready()
-    return value not in CHOICES or value == "gemma"
+    if value == "gemma":
+        return True
+    return value not in CHOICES and Path(value).expanduser().is_dir()
 
 
 def expected_name() -> str:

@@ -76,10 +76,16 @@ def read_manifest(path: Path) -> dict[str, str]:
         if not line.strip():
             continue
         digest, _, name = line.strip().partition("  ")
-        if not re.fullmatch(r"[0-9a-f]{64}", digest) or not name or ".." in Path(name).parts:
+        if not re.fullmatch(r"[0-9a-f]{64}", digest) or not name or _unsafe(name):
             raise ValueError(f"{path}: not a sha256 manifest line: {line!r}")
         entries[name.lstrip("*")] = digest
     return entries
+
+
+def _unsafe(name: str) -> bool:
+    """A manifest name that would land outside the model folder."""
+    path = Path(name.lstrip("*"))
+    return path.is_absolute() or ".." in path.parts
 
 
 def fingerprint(manifest: dict[str, str]) -> str:
