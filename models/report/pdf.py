@@ -126,15 +126,13 @@ class _ReportPDF(FPDF):
         if grey:
             self.set_text_color(70)
         width = self.epw - indent
-        self.set_x(self.l_margin + indent)
-        self.multi_cell(
-            width,
-            self.line_height(size),
-            self.wrap(text, width, keep),
-            align=align,
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
+        # One cell per line, already broken: multi_cell would break every line again,
+        # shaping it once per character (most of a long report's time went there).
+        for line in self.wrap(text, width, keep).split("\n"):
+            self.set_x(self.l_margin + indent)
+            self.cell(
+                width, self.line_height(size), line, align=align, new_x="LMARGIN", new_y="NEXT"
+            )
         self.set_text_color(0)
         self.ln(after)
 
