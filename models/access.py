@@ -21,6 +21,7 @@ import logging
 import os
 import secrets
 import sys
+import time
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -478,11 +479,29 @@ def parse_token(engine: Engine, token: str) -> Identity | None:
         return Identity(Role(row.role))
 
 
+# token -> monotonic time it was last found live (see token_alive).
+_alive: dict[str, float] = {}
+ALIVE_TTL_SECONDS = 2.0
+
+
 def token_alive(engine: Engine, token: str) -> bool:
-    """Whether a signed-in session's token still holds (read-only: one key lookup), so an
-    open staff tab loses its role on its next run once the token is revoked elsewhere."""
+    """Whether a signed-in session's token still holds, so an open staff tab loses its
+    role on its next run once the token is revoked elsewhere (another tab, a replica, a
+    PIN change). A staff page reruns often, so a live answer is reused for
+    ALIVE_TTL_SECONDS (the check costs ~2 ms); a sign-out in this process forgets it at
+    once, one on another replica is seen within that time."""
+    now = time.monotonic()
+    if now - _alive.get(token, -ALIVE_TTL_SECONDS) < ALIVE_TTL_SECONDS:
+        return True
     with db.read(engine) as session:
-        return _live_session(session, token) is not None
+        live = _live_session(session, token) is not None
+    if live:
+        if len(_alive) > 1000:  # staff are few; never let it grow without bound
+            _alive.clear()
+        _alive[token] = now
+    else:
+        _alive.pop(token, None)
+    return live
 
 
 def revoke_token(engine: Engine, token: str) -> bool:
@@ -495,4 +514,5 @@ def revoke_token(engine: Engine, token: str) -> bool:
         row.revoked_at = utcnow()
         session.add(row)
         session.add(AuditEvent(actor=row.role, action="auth.sign_out", entity="staff_session"))
-        return True
+    _alive.pop(token, None)  # after the commit: no check in between can re-cache it
+    return True

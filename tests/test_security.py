@@ -364,13 +364,15 @@ def test_failed_sign_ins_are_logged_and_audited(engine: Engine, staff_env, caplo
 # --- staff sessions: sign-out revokes ---------------------------------------------------------
 
 
-def test_sign_out_revokes_the_token_everywhere(engine: Engine, staff_env) -> None:
+def test_sign_out_revokes_the_token_everywhere(engine: Engine, staff_env, monkeypatch) -> None:
     access.ensure_credentials(engine)
     token = access.login_staff(engine, Role.FACILITATOR, staff_env["FACILITATOR_PIN"], client="f")
     other = access.login_staff(engine, Role.FACILITATOR, staff_env["FACILITATOR_PIN"], client="g")
     assert access.parse_token(engine, token) == STAFF
+    assert access.token_alive(engine, token)  # an open tab's check, now remembered
     assert access.revoke_token(engine, token) is True
     assert access.parse_token(engine, token) is None  # another replica asks the same table
+    assert not access.token_alive(engine, token)  # this process forgets it at once
     assert access.revoke_token(engine, token) is False
     assert access.parse_token(engine, other) == STAFF  # the projector laptop stays signed in
     with db.read(engine) as session:
@@ -379,6 +381,16 @@ def test_sign_out_revokes_the_token_everywhere(engine: Engine, staff_env) -> Non
     assert sum(row.revoked_at is not None for row in rows) == 1
     assert len(events) == 1
     assert token.split(".")[0] not in _database_text(engine)  # rows hold a hash of the id
+    assert access.token_alive(engine, other)
+    # Revoked by another replica (straight in the database): an open tab here sees it once
+    # its short memo lapses (set to zero here: no waiting in tests).
+    with db.write(engine) as session:
+        for row in session.exec(select(StaffSession)).all():
+            row.revoked_at = access.utcnow()
+            session.add(row)
+    assert access.token_alive(engine, other)  # remembered for ALIVE_TTL_SECONDS
+    monkeypatch.setattr(access, "ALIVE_TTL_SECONDS", 0.0)
+    assert not access.token_alive(engine, other)
 
 
 def test_an_idle_session_lapses_and_use_slides_it(engine: Engine, staff_env) -> None:
