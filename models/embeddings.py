@@ -27,6 +27,7 @@ batch, with progress the board shows (`reembed_progress`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import logging
@@ -343,6 +344,13 @@ def _sentence_transformers(path: Path, *, name: str = "sentence-transformers") -
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
 
+    # One intra-op thread, as for USE: the app's server shares the two cores, and with two
+    # torch threads one statement took a median 2.9 s on this (busy) machine against
+    # 0.62 s with one. (Guarded only so tests can stand in for sentence-transformers.)
+    with contextlib.suppress(ImportError):
+        import torch
+
+        torch.set_num_threads(1)
     model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
     # A model trained with task prompts (EmbeddingGemma) groups best with its "query" one
     # (ARI 0.51 against 0.27 for USE on benchmarks/data/thai_problems.csv); a folder that
@@ -356,10 +364,13 @@ def _sentence_transformers(path: Path, *, name: str = "sentence-transformers") -
         tag = f"gemma300m-q-{fingerprint}"
     else:
         tag = f"st:{re.sub(r'[^A-Za-z0-9._-]', '_', path.name)[:60]}-{fingerprint}"
+    # Duplicate threshold for EmbeddingGemma with the query prompt: at 0.70, 79% of
+    # benchmarks/data/duplicate_pairs.csv and 1 of 15,120 cross-theme pairs (USE at 0.62:
+    # 79% and 6); any other model keeps the earlier guess.
     return Backend(
         name,
         tag,
-        0.8,
+        0.7 if name == "gemma" else 0.8,
         lambda texts: model.encode(
             texts, prompt_name=prompt, convert_to_numpy=True, normalize_embeddings=True
         ),
