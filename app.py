@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from models import access, workshops
+from models import access, admission, workshops
 from models.access import Identity
 from models.errors import DomainError
 from models.i18n import LANGS
@@ -166,20 +166,23 @@ def _navigation() -> StreamlitPage:
     return st.navigation([*pages, home])
 
 
-st.session_state["_app_ran"] = True  # see pages/_ui.guard
-_identity_from_url()
-_sidebar()
-_sync_url()
-if token := st.session_state.get("staff_token"):
-    _ui.keep_staff_cookie(token)
-elif st.session_state.get("_forget_cookie"):
-    _ui.keep_staff_cookie(None)
-navigation = _navigation()
-if (wanted := st.session_state.pop("_wanted_page", None)) and access.may_open(
-    getattr(_ui.identity(), "role", None), wanted
-):
-    st.switch_page(f"pages/{wanted}.py")  # the page asked for before the hand-over
-if _ui.identity() is not None:
-    with st.sidebar:  # draws nothing; in the sidebar it leaves no gap on the page
-        _live.follow()  # every open screen follows the workshop (see pages/_live.py)
-navigation.run()
+# Sessions nobody has identified yet take turns (models/admission.py): a storm of new
+# tabs must not slow the groups already at work.
+with admission.turn(identified=_ui.identity() is not None):
+    st.session_state["_app_ran"] = True  # see pages/_ui.guard
+    _identity_from_url()
+    _sidebar()
+    _sync_url()
+    if token := st.session_state.get("staff_token"):
+        _ui.keep_staff_cookie(token)
+    elif st.session_state.get("_forget_cookie"):
+        _ui.keep_staff_cookie(None)
+    navigation = _navigation()
+    if (wanted := st.session_state.pop("_wanted_page", None)) and access.may_open(
+        getattr(_ui.identity(), "role", None), wanted
+    ):
+        st.switch_page(f"pages/{wanted}.py")  # the page asked for before the hand-over
+    if _ui.identity() is not None:
+        with st.sidebar:  # draws nothing; in the sidebar it leaves no gap on the page
+            _live.follow()  # every open screen follows the workshop (see pages/_live.py)
+    navigation.run()

@@ -5,9 +5,13 @@ Roles, each a `benchmarks.stclient.Session` (one browser tab):
   (a fragment rerun per `auto_rerun` interval the server asks for);
 - groups open their join link, enter issues through the real form widgets (between them
   one submission every --submit-every seconds) and each edits its first issue once;
-- voters open a group's link in a second workshop in the vote phase and move one vote.
+- voters open a group's link in a second workshop in the vote phase and move one vote;
 - idle groups (--idle-groups N) open their group's join link and sit, answering each
   fragment's auto-rerun at its own interval as the browser does (the follow fragment);
+- a storm (--storm N) opens N new tabs from one address within --storm-seconds, half on
+  the home page and half on the viewer link, as a venue's NAT or a misbehaving client
+  would, while the groups go on submitting; their submits during the storm are reported
+  apart ("issue submit in storm").
 
 Without --url it starts one `streamlit run app.py` itself on a fresh SQLite database
 with the demo workshop (and a seeded vote-phase workshop for voters); with --url it
@@ -15,6 +19,8 @@ targets a running server or proxy, reading join and view codes from --database-u
 Prints p50/p95/max latency per action, errors, server CPU and RSS, memory per idle tab.
 
     .venv/bin/python benchmarks/load.py --dashboards 500 --groups 20 --duration 60
+    .venv/bin/python benchmarks/load.py --dashboards 0 --groups 10 --submit-every 0.5 \
+        --storm 300 --storm-seconds 10 --duration 40
 """
 
 from __future__ import annotations
@@ -169,6 +175,13 @@ class LoadRun:
     refresh_every: float | None = None  # None: the interval the server asks for
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    storming: bool = False  # a storm's tabs are still opening
+    storm_began: float = 0.0
+    slow: list[tuple[float, float]] = field(default_factory=list)  # (s into storm, latency)
+
+    def submit_action(self, action: str) -> str:
+        """The action name a group's run is counted under: apart while a storm lasts."""
+        return f"{action} in storm" if self.storming else action
 
     async def pause(self, seconds: float) -> None:
         """Sleep, but wake up when the run ends."""
@@ -242,10 +255,13 @@ async def group(target: Target, run: LoadRun, code: str, every: float, offset: f
             statement = tab.find(key="new_statement")
             submit = tab.find(kind="button", form="new_issue")
             text = f"{random.choice(STATEMENTS)} ({code} #{n})"
+            action = run.submit_action("issue submit")
             result = await tab.rerun({statement.id: text}, click=submit.id)
-            stats.record("issue submit", result)
+            stats.record(action, result)
+            if run.storming:
+                run.slow.append((began - run.storm_began, result.seconds))
             if text not in tab.texts("text"):
-                stats.fail("issue submit", "the new issue is not in the group's list")
+                stats.fail(action, "the new issue is not in the group's list")
             if not edited:  # each group edits one issue: open the edit form, save it
                 edited = True
                 button = tab.find(kind="button", key_prefix="edit_")
@@ -291,6 +307,47 @@ async def voter(target: Target, run: LoadRun, code: str, every: float) -> None:
         stats.fail("voter", repr(error))
     finally:
         await tab.close()
+
+
+async def storm_tab(target: Target, run: LoadRun, n: int, address: dict[str, str]) -> None:
+    """One tab of a storm: a new session on the home page or the viewer link, left open."""
+    stats = run.stats
+    viewer = n % 2 == 1
+    query = f"view={target.view_code}" if viewer else ""
+    tab = Session(target.url, page="overview" if viewer else "", query=query, headers=address)
+    try:
+        stats.record("storm open", await tab.connect(timeout=300))
+        await run.done.wait()
+    except Exception as error:
+        stats.fail("storm", repr(error))
+    finally:
+        await tab.close()
+
+
+async def storm(target: Target, run: LoadRun, count: int, seconds: float, at: float) -> None:
+    """`count` new tabs from one address, evenly over `seconds`, `at` seconds into the run;
+    the storm lasts until the last of them has loaded (or failed)."""
+    await run.pause(at)
+    if run.done.is_set() or not count:
+        return
+    address = laptop()  # every tab of the storm comes from this one address
+    print(f"storm: {count} new tabs from {address['X-Forwarded-For']} over {seconds:g} s")
+    run.storming, run.storm_began = True, time.monotonic()
+    began = time.monotonic()
+    tabs = []
+    for n in range(count):
+        tabs.append(asyncio.create_task(storm_tab(target, run, n, address)))
+        await asyncio.sleep(max(0.0, began + seconds * (n + 1) / count - time.monotonic()))
+    while _opened(run.stats, ("storm",)) < count and not run.done.is_set():
+        await asyncio.sleep(0.1)
+    run.storming = False
+    print(f"storm: all {count} tabs loaded {time.monotonic() - began:.1f} s after the first")
+    worst = sorted(run.slow, key=lambda pair: -pair[1])[:5]
+    print(
+        "storm: slowest submits (s into the storm: ms) "
+        + ", ".join(f"{at:.1f}: {1000 * took:.0f}" for at, took in worst)
+    )
+    await asyncio.gather(*tabs, return_exceptions=True)
 
 
 # -- measuring ------------------------------------------------------------------------
@@ -375,6 +432,9 @@ async def measure(args: argparse.Namespace, target: Target, server: psutil.Proce
     print(f"machine load before: {os.getloadavg()[0]:.1f} (1-minute average, {_cores()} cores)")
     started = time.monotonic()
     run.ready.set()
+    tasks.append(
+        asyncio.create_task(storm(target, run, args.storm, args.storm_seconds, args.storm_at))
+    )
     await asyncio.sleep(args.duration)
     run.done.set()
     elapsed = time.monotonic() - started
@@ -413,6 +473,13 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="seconds between a dashboard's refreshes (default: what the app asks for)",
     )
+    parser.add_argument("--storm", type=int, default=0, help="new tabs from one address")
+    parser.add_argument(
+        "--storm-seconds", type=float, default=10.0, help="the storm's tabs open over this time"
+    )
+    parser.add_argument(
+        "--storm-at", type=float, default=5.0, help="seconds into the measured load it starts"
+    )
     parser.add_argument("--url", help="an existing server or proxy (default: start one)")
     parser.add_argument("--database-url", help="its database, to read the codes (with --url)")
     parser.add_argument("--server-pid", type=int, help="the server process to watch (with --url)")
@@ -448,7 +515,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if server is not None:
             server.terminate()
-            server.wait(timeout=20)
+            try:
+                server.wait(timeout=60)  # hundreds of open sessions take a while to close
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
 
 
 async def _warm_up(target: Target) -> str:
