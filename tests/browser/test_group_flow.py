@@ -105,8 +105,10 @@ def test_user_text_is_shown_as_plain_text(page: Page, server: Any) -> None:
     submit_issue(page, hostile, cause=hostile)
 
     expect(shown_statement(page, hostile)).to_have_count(1)
-    # The cause goes through the Markdown caption path, escaped: still literal.
-    expect(page.locator("[data-testid='stCaptionContainer']", has_text=hostile)).to_have_count(1)
+    # The cause goes through the Markdown caption path, escaped: still literal (a bare
+    # link's scheme carries an invisible WORD JOINER there, so it is no link either).
+    captions = page.locator("[data-testid='stCaptionContainer']").all_inner_texts()
+    assert sum(hostile in caption.replace("\u2060", "") for caption in captions) == 1
     expect(page.locator("strong", has_text="ตัวหนา")).to_have_count(0)
     expect(page.locator(f"img[src='{image}']")).to_have_count(0)
     expect(page.locator("script", has_text="alert(1)")).to_have_count(0)
