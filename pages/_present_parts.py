@@ -81,19 +81,13 @@ def controls(slide: int, slides: int) -> None:
         _ui.countdown(workshop)
 
 
-def join_screen(view_link: str, group_links: list[tuple[str, str]]) -> None:
+def join_screen(view_link: str) -> None:
+    """The follow-along link only: a projected group join code would let anyone in the
+    room act as that group (group codes go on printed cards, pages/organizer_join.py)."""
     left, right = st.columns([1, 2])
     left.image(links.qr_png(view_link, scale=10), width=320)
     right.subheader(_ui.tr("present.follow"))
     right.code(view_link, language=None)
-    if group_links:
-        st.subheader(_ui.tr("join.title"))
-        for start in range(0, len(group_links), 5):
-            for column, (name, link) in zip(
-                st.columns(5), group_links[start : start + 5], strict=False
-            ):
-                column.image(links.qr_png(link, scale=6), width="stretch")
-                column.caption(_ui.md(name))
 
 
 def figures_row(entry: RankedTheme, lang: str) -> None:

@@ -37,7 +37,7 @@ _present_parts.controls(ss["slide"], slides)
 if ss["slide"] == 0:
     st.header(_ui.md(workshop.title))
     _ui.workshop_caption(workshop, with_title=False)
-    _present_parts.join_screen(links.view_link(links.base_url(), workshop.view_code), [])
+    _present_parts.join_screen(links.view_link(links.base_url(), workshop.view_code))
 elif ss["slide"] == 1:
     st.header(_ui.tr("progress.title"))
     _progress_parts.grid(engine, workshop, version, key="present_progress", big=True)
