@@ -7,12 +7,18 @@
 //   server drew; at zero they say "time up" (the server's follow fragment reruns the page
 //   within its interval, so what the page offers follows too).
 // - Drafts (.rt-draft[data-key][data-prefix][data-fields]): what a group types into the
-//   new-issue form is copied to localStorage as it is typed, restored into empty fields
-//   the first time those fields appear (after a reload, a server restart, a return to the
-//   page), and removed when the server says it stored the issue (data-clear).
+//   new-issue form is copied to localStorage as it is typed, restored into a field that
+//   is empty while the draft is not (after a reload, a return to the page, a restarted
+//   server), and removed when the server says it stored the issue (data-clear).
 //   Text over data-max characters is kept and a note with its length is shown.
 (() => {
-  const rt = (window.roundtable ??= { seen: new WeakSet(), cleared: new Set(), timer: 0 });
+  const rt = (window.roundtable ??= {
+    seen: new WeakSet(),
+    empty: new WeakMap(),
+    cleared: new Set(),
+    timer: 0,
+  });
+  const EMPTY_TICKS = 3; // half-second ticks a field stays empty before its draft returns
 
   const fieldBox = (prefix, name) => document.querySelector(`.st-key-${prefix}${name}`);
   const fieldArea = (prefix, name) => fieldBox(prefix, name)?.querySelector("textarea");
@@ -65,10 +71,23 @@
       const saved = read(key);
       for (const name of draft.dataset.fields.split(",")) {
         const area = fieldArea(prefix, name);
-        if (!area) continue;
-        if (!rt.seen.has(area)) {
-          rt.seen.add(area); // restore only into a field just drawn, never over typing
-          if (area.value === "" && saved[name]) typeInto(area, saved[name]);
+        if (!area || area.disabled) continue; // disabled: offline, it would not take it
+        if (area.value !== "" || !saved[name]) {
+          rt.seen.add(area);
+          rt.empty.delete(area);
+        } else if (!rt.seen.has(area)) {
+          typeInto(area, saved[name]); // a field just drawn (a reload, a return to the page)
+          if (area.value === saved[name]) rt.seen.add(area); // else React refused: retry
+        } else {
+          // A drawn field emptied by the server while a draft holds text: a restarted
+          // server or a new session drew it again. Wait a moment first: after a save the
+          // server empties the field and clears the draft in one run (data-clear above).
+          const ticks = (rt.empty.get(area) || 0) + 1;
+          rt.empty.set(area, ticks);
+          if (ticks >= EMPTY_TICKS) {
+            rt.empty.delete(area);
+            typeInto(area, saved[name]);
+          }
         }
         tooLong(draft, name, area);
       }
@@ -101,7 +120,9 @@
     rt.timer = setInterval(tick, 500);
     document.addEventListener("input", (event) => {
       const area = event.target;
-      if (!(area instanceof HTMLTextAreaElement)) return;
+      // Only what a person types: a restore (untrusted) must not rewrite the draft, least
+      // of all with the empty value React puts back when the widget refuses it.
+      if (!event.isTrusted || !(area instanceof HTMLTextAreaElement)) return;
       for (const draft of document.querySelectorAll(".rt-draft[data-key]")) {
         const { key, prefix } = draft.dataset;
         const names = draft.dataset.fields.split(",");

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +28,16 @@ from playwright.sync_api import Locator, Page, expect
 
 from models import issues, phases, workshops
 from models.schema import Phase, utcnow
-from tests.browser.conftest import Server, _running_server, open_app, sign_in, wait_idle
+from tests.browser.conftest import (
+    ROOT,
+    Server,
+    _free_port,
+    _healthy,
+    _running_server,
+    open_app,
+    sign_in,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -226,12 +238,70 @@ def test_offline_then_online_then_save_stores_once(page: Page, room: Server) -> 
         wait_idle(page, timeout=60_000)  # reconnected
 
         expect(statement(page)).to_have_value(typed)
-        page.get_by_role("button", name=SAVE).click()
+        wait_idle(page)
+        save = page.get_by_role("button", name=SAVE)
+        expect(save).to_be_enabled()
+        save.click()
         wait_idle(page)
         expect(statement(page)).to_have_value("")
         assert stored(room, typed) == [typed]
     finally:
         link.close()
+
+
+def _serve(room: Server, port: int) -> subprocess.Popen[bytes]:
+    """Another `streamlit run` of the app on `port` and the room's database."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": str(room.engine.url),
+        "ORGANIZER_PASSWORD": room.organizer_password,
+        "FACILITATOR_PIN": room.facilitator_pin,
+    }
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        "--server.address", "127.0.0.1", "--server.port", str(port),
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    log = room.log.with_name(f"restart-{port}.log").open("ab")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 60
+    while not _healthy(f"http://127.0.0.1:{port}"):
+        assert process.poll() is None and time.monotonic() < deadline, "no restart"
+        time.sleep(0.25)
+    return process
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def test_server_restart_keeps_the_text(page: Page, room: Server) -> None:
+    """The laptop running the server is restarted while a group types: once it is back,
+    the page reconnects with the text still there, and it saves once."""
+    port = _free_port()
+    server = _serve(room, port)
+    try:
+        open_app(page, f"http://127.0.0.1:{port}/?join={room.join_codes[GROUP]}")
+        typed = "ไฟดับ เซิร์ฟเวอร์เริ่มใหม่ ทดสอบ"
+        statement(page).fill(typed)
+        _stop(server)
+        expect(page.locator("[data-testid='stApp']")).not_to_have_attribute(
+            "data-test-connection-state", "CONNECTED"
+        )
+        server = _serve(room, port)
+        wait_idle(page, timeout=60_000)  # reconnected to the new process
+        expect(statement(page)).to_have_value(typed)
+        page.get_by_role("button", name=SAVE).click()
+        wait_idle(page)
+        expect(statement(page)).to_have_value("")
+        assert stored(room, typed) == [typed]
+    finally:
+        _stop(server)
 
 
 def test_open_vote_page_follows_the_vote_opening(
