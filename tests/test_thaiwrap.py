@@ -26,8 +26,7 @@ def _visible(text: str) -> list[str]:
 def _display(text: str) -> float:
     """A measure closer to a font's: marks take no room, emoji two."""
     return sum(
-        0 if unicodedata.category(c) in ("Mn", "Me") else 2 if ord(c) > 0xFFFF else 1
-        for c in text
+        0 if unicodedata.category(c) in ("Mn", "Me") else 2 if ord(c) > 0xFFFF else 1 for c in text
     )
 
 
