@@ -23,6 +23,7 @@ Nothing here runs when the app runs: the app only looks for the stamp (`installe
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.metadata
 import json
 import os
@@ -397,4 +398,5 @@ def install_requirements(requirements: Sequence[str] = REQUIREMENTS) -> list[str
     missing = missing_requirements(requirements)
     if missing:
         subprocess.run([sys.executable, "-m", "pip", "install", *missing], check=True)
+        importlib.invalidate_caches()  # so this process can import tqdm for the progress bar
     return missing
