@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import streamlit as st
 
@@ -10,7 +11,7 @@ from models import i18n, phases, recommendations, views, workshops
 from models.errors import DomainError
 from models.recommendations import RecommendationInput
 from models.schema import Recommendation, RecommendationStatus
-from pages import _recommend_parts, _ui
+from pages import _live, _recommend_parts, _ui
 
 FIELDS = ("text", "owner", "timeframe")
 DOUBLE_SUBMIT_WINDOW = 10.0  # seconds in which an identical submit is a double click
@@ -48,6 +49,7 @@ def _propose() -> None:
         ss["grp_rec_error"] = error  # the fields keep what was typed
         return
     ss["grp_rec_last"] = (fingerprint, time.monotonic())
+    ss["grp_rec_saved"] = uuid.uuid4().hex  # tells the browser to drop its draft copy
     _ui.flash(_ui.tr("recommend.proposed"))
     for name in FIELDS:
         ss[f"grp_rec_{name}"] = ""
@@ -115,11 +117,25 @@ entry, listing = st.columns([5, 6], gap="large")
 
 with entry:
     st.subheader(_ui.tr("recommend.new_group"))
-    if not open_to_propose:
-        st.info(_ui.tr("recommend.closed", phase=_ui.tr(f"phase.{workshop.phase}")))
-    elif not titles:
+    if not titles:
         st.info(_ui.tr("recommend.no_themes_group"))
     else:
+        # As on the issue page: the form stays when the phase closes (the browser keeps
+        # the typing), and the browser holds a copy of the text until it is stored.
+        _live.draft(
+            _live.draft_key(workshop.id, group.id) + ":recommend",  # type: ignore[arg-type]
+            "grp_rec_",
+            ("text",),
+            max_chars=recommendations.MAX_TEXT,
+            cleared=ss.pop("grp_rec_saved", None),
+        )
+        if not open_to_propose:
+            st.info(
+                _ui.tr("recommend.closed", phase=_ui.tr(f"phase.{workshop.phase}"))
+                + " "
+                + _ui.tr("recommend.draft_kept"),
+                icon=":material/edit_off:",
+            )
         if error := ss.pop("grp_rec_error", None):
             _ui.show_error(error)
         with st.form("grp_rec_form"):
@@ -128,7 +144,11 @@ with entry:
             )
             _recommend_parts.fields(lambda name: f"grp_rec_{name}")
             st.form_submit_button(
-                _ui.tr("recommend.propose"), type="primary", on_click=_propose, width="stretch"
+                _ui.tr("recommend.propose"),
+                type="primary",
+                on_click=_propose,
+                width="stretch",
+                disabled=not open_to_propose,
             )
 
 with listing:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from models import issues, phases, workshops
+from models import issues, phases, recommendations, themes, workshops
 from models.schema import Phase, utcnow
 from tests.browser.conftest import (
     ROOT,
@@ -302,6 +302,46 @@ def test_server_restart_keeps_the_text(page: Page, room: Server) -> None:
         assert stored(room, typed) == [typed]
     finally:
         _stop(server)
+
+
+def test_recommendation_typed_when_the_phase_moves_on_is_kept(
+    new_page: Callable[[str], Page], room: Server
+) -> None:
+    """A group writing a recommendation when the facilitator moves to the plenary: the
+    form stays with the text (propose disabled), and it can be proposed once reopened."""
+    if not themes.board(room.engine, room.workshop_id).themes:
+        themes.create_theme(
+            room.engine, actor="test", workshop_id=room.workshop_id, title="ครูไม่ครบชั้น"
+        )
+    phases.set_phase(room.engine, actor="test", workshop_id=room.workshop_id, phase=Phase.RECOMMEND)
+    group = new_page("group")
+    open_group(group, room)
+    group.locator("[data-testid='stSidebarNav']").get_by_role(
+        "link", name="เสนอข้อเสนอแนะ", exact=True
+    ).click()
+    wait_idle(group)
+    text = group.locator(".st-key-grp_rec_text textarea")
+    typed = "ให้ สพท. จัดสรรอัตรากำลังครูตามจำนวนชั้นเรียน (พิมพ์ค้างไว้)"
+    text.fill(typed)
+    mark_loaded(group)
+
+    phases.set_phase(room.engine, actor="test", workshop_id=room.workshop_id, phase=Phase.PRESENT)
+    closed = group.locator("[data-testid='stAlert']", has_text="ยังไม่เปิดให้กลุ่มเสนอข้อเสนอแนะ")
+    expect(closed).to_be_visible(timeout=FOLLOW)
+    expect(text).to_have_value(typed)
+    propose = group.get_by_role("button", name="ส่งข้อเสนอแนะ")
+    expect(propose).to_be_disabled()
+
+    phases.set_phase(room.engine, actor="test", workshop_id=room.workshop_id, phase=Phase.RECOMMEND)
+    expect(closed).to_have_count(0, timeout=FOLLOW)
+    expect(text).to_have_value(typed)
+    propose.click()
+    wait_idle(group)
+    expect(text).to_have_value("")
+    group_id = room.group(GROUP).id
+    proposed = recommendations.proposed_by_group(room.engine, group_id)  # type: ignore[arg-type]
+    assert [r.text for r in proposed if r.text == typed] == [typed]
+    assert still_loaded(group)
 
 
 def test_open_vote_page_follows_the_vote_opening(
