@@ -431,8 +431,8 @@ def _form_rules(model: type[SQLModel], row: dict[str, Any]) -> None:
     message the organizer would have seen), with `where` naming the row.
     """
     if model is Workshop:
-        fields = {k: row[k] for k in WorkshopInput.model_fields}
-        row.update(workshops._clean_workshop(WorkshopInput(**fields)))
+        typed = {k: row[k] for k in WorkshopInput.model_fields}
+        row.update(workshops._clean_workshop(WorkshopInput(**typed)))
     elif model is BreakoutGroup:
         row["name"] = workshops._group_name(row["name"])
     elif model is Domain:
@@ -441,7 +441,7 @@ def _form_rules(model: type[SQLModel], row: dict[str, Any]) -> None:
         row["title"] = themes._title(row["title"])
         row["description"] = themes._description(row["description"])
     elif model is Issue:
-        fields = validate_issue(
+        issue = validate_issue(
             IssueInput(
                 domain_id=row["domain_id"],
                 statement=row["statement"],
@@ -451,7 +451,7 @@ def _form_rules(model: type[SQLModel], row: dict[str, Any]) -> None:
                 fix=row["fix"],
             )
         )
-        row.update(fields.__dict__)
+        row.update(issue.__dict__)
         if row["hidden_reason"] is not None:  # as models.themes.hide_issues checks it
             row["hidden_reason"] = clean_text(
                 row["hidden_reason"],
@@ -463,7 +463,7 @@ def _form_rules(model: type[SQLModel], row: dict[str, Any]) -> None:
     elif model is Score:
         check_score(row["impact"], row["feasibility"])
     elif model is Recommendation:
-        fields = recommendations.validate(
+        advice = recommendations.validate(
             recommendations.RecommendationInput(
                 level=row["level"],
                 text=row["text"],
@@ -472,7 +472,7 @@ def _form_rules(model: type[SQLModel], row: dict[str, Any]) -> None:
                 priority=row["priority"],
             )
         )
-        row.update(fields.__dict__)
+        row.update(advice.__dict__)
 
 
 def _unique_sets(model: type[SQLModel]) -> list[tuple[str, ...]]:
