@@ -235,3 +235,44 @@ def test_two_facilitators_on_one_board(fresh_server: Any, new_page: Callable[[st
     (view,) = themes.board(engine, workshop_id).themes
     assert view.theme.title == THEME_1
     assert sorted(i.id for i in view.issues) == sorted([first, second, third])
+
+
+def tick_rows(page: Page, rows: list[int]) -> None:
+    """Tick board table rows by their checkboxes (the grid is a canvas: click by position)."""
+    box = page.locator(".st-key-board_table [data-testid='stDataFrameResizable']").bounding_box()
+    assert box is not None
+    for row in rows:  # header and rows are 35 px high; the row marker is the first column
+        page.mouse.click(box["x"] + 12, box["y"] + 35 + row * 35 + 17)
+        wait_idle(page)
+
+
+def test_board_ticks_follow_their_issues_and_clear_after_create(
+    page: Page, fresh_server: Any
+) -> None:
+    """Issue #11 item 2 in the browser: ticks made in the table stay on the same issues
+    when a colleague's change moves the rows (the page follows the room), and are cleared
+    with the typed title once the theme is created from them."""
+    server = fresh_server
+    engine, workshop_id = server.engine, server.workshop_id
+    ids = [i.id for i in themes.board(engine, workshop_id).ungrouped]
+    sign_in(page, server, "facilitator")
+    go_to(page, "จัดกลุ่มประเด็น")
+    picked = page.get_by_text(re.compile(r"^เลือกไว้ "))
+    tick_rows(page, [2, 3])
+    expect(picked).to_have_text(f"เลือกไว้ 2 ประเด็น: {ids[2]}, {ids[3]}")
+
+    # A colleague groups the first two issues: every row below moves up two places.
+    themes.create_theme(
+        engine, actor="facilitator#c0c0", workshop_id=workshop_id, title="อื่น", issue_ids=ids[:2]
+    )
+    expect(page.get_by_text("ผู้ดำเนินการประชุม #c0c0")).to_be_visible()  # redrawn
+    expect(picked).to_have_text(f"เลือกไว้ 2 ประเด็น: {ids[2]}, {ids[3]}")
+
+    type_into(page, "board_new_title", THEME_2)
+    page.locator(".st-key-board_create button").click()
+    wait_idle(page)
+    expect(alert(page, "สร้างประเด็นหลักแล้ว")).to_be_visible()
+    built = {v.theme.title: v for v in themes.board(engine, workshop_id).themes}
+    assert sorted(i.id for i in built[THEME_2].issues) == [ids[2], ids[3]]
+    expect(picked).to_have_text("เลือกไว้ 0 ประเด็น:")
+    expect(page.locator(".st-key-board_new_title input")).to_have_value("")
