@@ -7,7 +7,7 @@ import random
 import pytest
 from sqlalchemy.engine import Engine
 
-from models import ranking, themes, votes
+from models import ranking, report, themes, votes
 from models.access import Identity
 from models.ranking import RANK_KEYS, RankRow, rank_rows
 from models.schema import Role
@@ -188,6 +188,12 @@ def test_rank_through_the_database(engine: Engine) -> None:
     assert [r.rank for r in ranked] == [1, 2, 2, 4]  # a and c tie: one rank, both marked
     assert [r.tied_with_previous for r in ranked] == [False, False, True, False]
     assert [r.tied for r in ranked] == [False, True, True, False]
+    # The report marks both tied themes, not only the second.
+    numbers = [
+        report.data.theme_numbers(t, "th")
+        for t in report.data.collect(engine, ws.id, "th").themes  # type: ignore[arg-type]
+    ]
+    assert ["(เสมอ" in line for line in numbers] == [False, True, True, False]
     assert [r.rank_label("{rank} (เสมอ)") for r in ranked] == ["1", "2 (เสมอ)", "2 (เสมอ)", "4"]
     first, second, third, last = ranked
     assert (first.votes, first.group_count, first.group_total, first.issue_count) == (2, 2, 4, 2)

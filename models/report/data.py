@@ -38,7 +38,7 @@ class IssueItem:
 @dataclass(frozen=True)
 class ThemeItem:
     rank: int
-    tied_with_previous: bool
+    tied: bool  # shares its rank with another theme: every one of them says so
     title: str
     description: str
     votes: int
@@ -134,7 +134,7 @@ def collect(engine: Engine, workshop_id: int, lang: str) -> ReportData:
     theme_items = tuple(
         ThemeItem(
             rank=r.rank,
-            tied_with_previous=r.tied_with_previous,
+            tied=r.tied,
             title=r.theme.title,
             description=r.theme.description,
             votes=r.votes,
@@ -249,7 +249,7 @@ def theme_numbers(theme: ThemeItem, lang: str) -> str:
         impact=mean(theme.impact, lang),
         feasibility=mean(theme.feasibility, lang),
     )
-    return f"{line} {i18n.t(lang, 'report.tied')}" if theme.tied_with_previous else line
+    return f"{line} {i18n.t(lang, 'report.tied')}" if theme.tied else line
 
 
 def raised_by(theme: ThemeItem, lang: str) -> str:
