@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
@@ -12,7 +14,10 @@ from models.i18n import LANGS
 from models.schema import Role
 from pages import _live, _ui
 
+STYLE = Path(__file__).parent / "data" / "style" / "app.css"
+
 st.set_page_config(page_title="Roundtable", page_icon=":material/forum:", layout="wide")
+st.html(STYLE)  # style only: Streamlit sends it aside, it takes no space on the page
 
 # Title and icon of each page; who may open which is models.access.PAGE_ROLES.
 PAGES: dict[str, tuple[str, str]] = {
