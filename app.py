@@ -143,6 +143,10 @@ def _sidebar() -> None:
             _sign_out()
 
 
+# Which of this run's pages is which (st.navigation hands back the page object it runs).
+_page_names: dict[int, str] = {}
+
+
 def _navigation() -> StreamlitPage:
     """The pages this session's role may open; the join page stays registered (hidden) so
     the rerun after a sign-in lands on a known page, which then hands over."""
@@ -168,6 +172,8 @@ def _navigation() -> StreamlitPage:
         )
         for name in allowed
     ]
+    _page_names.clear()
+    _page_names.update({id(page): name for page, name in zip(pages, allowed, strict=True)})
     return st.navigation([*pages, home])
 
 
@@ -187,7 +193,7 @@ with admission.turn(identified=_ui.identity() is not None):
         getattr(_ui.identity(), "role", None), wanted
     ):
         st.switch_page(f"pages/{wanted}.py")  # the page asked for before the hand-over
-    if _ui.identity() is not None:
+    if _ui.identity() is not None and _page_names.get(id(navigation)) not in _live.OWN_TIMER:
         with st.sidebar:  # draws nothing; in the sidebar it leaves no gap on the page
             _live.follow()  # every open screen follows the workshop (see pages/_live.py)
     navigation.run()

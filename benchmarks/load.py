@@ -151,6 +151,12 @@ def start_server(database_url: str) -> tuple[subprocess.Popen[bytes], str, Path]
         DATABASE_URL=database_url,
         ORGANIZER_PASSWORD="load-organizer",
         FACILITATOR_PIN="LOAD482913",
+        # Each tab sends its own X-Forwarded-For, as laptops behind the replicas' nginx
+        # would: trust it from here, or every tab is one client to the sign-in throttle.
+        ROUNDTABLE_TRUSTED_PROXIES="127.0.0.1",
+        # The installed-by-default model: a machine with EmbeddingGemma (make model) would
+        # otherwise spend the first half minute loading it into the measurement.
+        ROUNDTABLE_EMBEDDINGS=os.environ.get("ROUNDTABLE_EMBEDDINGS", "use"),
     )
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

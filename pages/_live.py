@@ -106,6 +106,11 @@ def changed(
     return staff and version > drawn_version
 
 
+# Pages that already rerun a fragment on a timer check the room there (`check`) instead of
+# paying for a second timer per open tab: the dashboard's refresh, the projector's watch.
+OWN_TIMER = frozenset({"overview", "present"})
+
+
 @st.fragment(run_every=FOLLOW_SECONDS)
 def follow() -> None:
     """Rerun the page when the room changed since it was drawn (see the module docstring).
@@ -116,6 +121,12 @@ def follow() -> None:
     ctx = get_script_run_ctx()
     if ctx is None or not ctx.fragment_ids_this_run:
         return
+    check()
+
+
+def check() -> None:
+    """Rerun the whole page if the room moved on since it was drawn (from a fragment's run:
+    `follow`, or a page's own timed fragment, see OWN_TIMER)."""
     noted = st.session_state.get("_room_drawn")
     if noted is None:
         return  # a page without a workshop (home)

@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from models import dashboard
+from pages import _live as live_room
 from pages import _ui
 
 who = _ui.guard("overview")
@@ -23,6 +24,7 @@ _ui.countdown(workshop)
 def _live() -> None:
     """A refresh reruns only this: the figures are shared by every tab in the process, so
     a tab's cost is sending them (most tabs never wait for a rebuild, see dashboard.latest)."""
+    live_room.check()  # the phase, reveal or countdown moved on: redraw the whole page
     now = dashboard.latest(engine, workshop.id, lang)  # type: ignore[arg-type]
     # One horizontal container, not four columns: each block is one more message per
     # refresh to every open tab, and per-message cost is most of a refresh's cost.
