@@ -98,7 +98,10 @@ def _delete(issue_id: int) -> None:
 
 
 def _undo_delete() -> None:
-    issues.restore_issue(engine, identity=who, issue_id=ss.pop("undo_delete"))
+    try:
+        issues.restore_issue(engine, identity=who, issue_id=ss.pop("undo_delete"))
+    except DomainError as error:  # the phase moved on between the click and now
+        ss["edit_error"] = error
 
 
 def _show_issue(issue: IssueRow, editing: int | None, labels: dict[str, str]) -> None:
@@ -179,6 +182,8 @@ with listing:
     st.subheader(_ui.tr("issue.ours", count=len(mine)))
     if error := ss.pop("edit_error", None):
         _ui.show_error(error)
+    if "undo_delete" in ss and not open_for_entry:
+        ss.pop("undo_delete")  # a group undoes its delete only while entry is open
     if "undo_delete" in ss:
         note, undo = st.columns([3, 1])
         note.info(_ui.tr("issue.deleted"))

@@ -169,6 +169,24 @@ def test_group_edits_deletes_and_undoes(app_env) -> None:
     assert at.button(key=f"edit_{issue.id}")
 
 
+def test_group_cannot_undo_its_delete_once_the_phase_moved_on(app_env) -> None:
+    from models import phases
+    from models.schema import Phase
+
+    at, group = _group_app(app_env, index=0)
+    (issue,) = issues.group_issues(app_env, group.id)
+    at.button(key=f"edit_{issue.id}").click().run()
+    at.button(key=f"FormSubmitter:edit_form_{issue.id}-ลบ").click().run()
+    assert at.button(key="undo_delete_button")
+    # The facilitator moves on while the undo button is on the group's screen.
+    phases.set_phase(app_env, actor="t", workshop_id=group.workshop_id, phase=Phase.VOTE)
+    at.button(key="undo_delete_button").click().run()
+    assert not at.exception
+    assert at.error, "the refusal is said"
+    assert issues.group_issues(app_env, group.id) == []
+    assert "undo_delete_button" not in {b.key for b in at.button}
+
+
 def test_group_page_closed_outside_collect(app_env) -> None:
     from models import phases
     from models.schema import Phase
