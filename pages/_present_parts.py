@@ -85,7 +85,9 @@ def join_screen(view_link: str) -> None:
     """The follow-along link only: a projected group join code would let anyone in the
     room act as that group (group codes go on printed cards, pages/organizer_join.py)."""
     left, right = st.columns([1, 2])
-    left.image(links.qr_png(view_link, scale=10), width=320)
+    left.image(
+        links.qr_png(view_link, scale=10), width=320, alt=_ui.tr("join.qr_alt", link=view_link)
+    )
     right.subheader(_ui.tr("present.follow"))
     right.code(view_link, language=None)
 

@@ -33,7 +33,7 @@ per_row = st.select_slider(_ui.tr("join.size"), options=[2, 3, 4, 5], value=4, k
 viewer_link = links.view_link(base, workshop.view_code)
 st.subheader(_ui.tr("join.viewer"))
 left, right = st.columns([1, 3])
-left.image(links.qr_png(viewer_link), width=200)
+left.image(links.qr_png(viewer_link), width=200, alt=_ui.tr("join.qr_alt", link=viewer_link))
 right.code(viewer_link, language=None)
 
 groups = workshops.list_groups(engine, workshop.id)  # type: ignore[arg-type]
@@ -42,6 +42,6 @@ for start in range(0, len(groups), per_row):
         link = links.join_link(base, group.join_code)
         with column.container(border=True):
             st.markdown(f"### {_ui.md(group.name)}")
-            st.image(links.qr_png(link), width="stretch")
+            st.image(links.qr_png(link), width="stretch", alt=_ui.tr("join.qr_alt", link=link))
             st.code(group.join_code, language=None)
             st.caption(_ui.md(link))
