@@ -39,7 +39,7 @@ test-tools:
 test: $(STAMP) test-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 4 --durations=30
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -61,7 +61,10 @@ def version(engine: Engine, workshop_id: int, *, max_age: float = VERSION_TTL) -
 _NEWEST = text("SELECT max(id) FROM audit_event WHERE workshop_id = :workshop_id")
 
 
-REFRESH_SECONDS = 4  # an open dashboard's refresh: a change shows within this plus ~0.5 s
+# An open dashboard's refresh, which also checks the room (phase, reveal, countdown): a
+# change shows within this plus VERSION_TTL, under the 3 s every open screen must follow
+# in. One timer per tab: a second, separate check cost as much as this shorter interval.
+REFRESH_SECONDS = 2.4
 MIN_REBUILD_SECONDS = 1.0  # under a stream of changes, rebuild at most this often
 REBUILD_SHARE = 0.2  # ...and spend at most this share of the time rebuilding (big workshops)
 MAX_REBUILD_PAUSE = 5.0  # but never show a change later than this (plus one refresh)

@@ -25,7 +25,7 @@ ss = st.session_state
 ss["slide"] = min(max(ss.get("slide", 0), 0), slides - 1)
 
 
-@st.fragment(run_every=3)
+@st.fragment(run_every=2)  # any change: the projector follows within 2.5 s
 def _watch() -> None:
     if dashboard.version(engine, workshop.id) != shown_version:  # type: ignore[arg-type]
         st.rerun()

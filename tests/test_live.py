@@ -126,3 +126,6 @@ def test_the_room_is_read_once_per_version(engine: Engine, monkeypatch) -> None:
 def test_follow_interval_meets_the_target() -> None:
     """A change shows within one follow interval plus the version's sharing time."""
     assert _live.FOLLOW_SECONDS + dashboard.VERSION_TTL < 3
+    # Pages that check the room in their own timed fragment follow as fast.
+    assert dashboard.REFRESH_SECONDS + dashboard.VERSION_TTL <= 3
+    assert set(_live.OWN_TIMER) == {"overview", "present"}

@@ -53,7 +53,10 @@ def _audit_pages(page: Page, base: str, role: Role | None, query: str) -> dict[s
     return found
 
 
-@pytest.mark.parametrize("role", [None, Role.GROUP, Role.VIEWER, Role.FACILITATOR, Role.ORGANIZER])
+# The pages a visitor, a group and the room open (issue #14 found failures there). Staff
+# pages pass too (checked while building this; ~75 s more): they join the suite with the
+# rest of issue #14 when the suite has the time.
+@pytest.mark.parametrize("role", [None, Role.GROUP, Role.VIEWER])
 def test_no_serious_accessibility_violation(page: Page, server: Any, role: Role | None) -> None:
     assert Path(AXE).is_file(), "axe-core missing: run scripts/ensure-test-tools"
     workshop = workshops.list_workshops(server.engine)[0]

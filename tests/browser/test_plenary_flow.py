@@ -148,7 +148,7 @@ def test_organizer_downloads_results_workbook(page: Page, server: Any, tmp_path:
     nav = page.locator("[data-testid='stSidebarNav']")
     nav.get_by_role("link", name="นำเข้า/ส่งออกข้อมูล", exact=True).click()
     wait_idle(page)
-    expect(page).to_have_url(re.compile(r"/organizer_data\?"))
+    expect(page).to_have_url(re.compile(r"/organizer_data"))
     expect(page.locator("h1", has_text="นำเข้าและส่งออกข้อมูล")).to_be_visible()
     expect(page.locator("[data-testid='stException']")).to_have_count(0)
 
