@@ -150,6 +150,19 @@ def test_group_adds_an_issue_and_a_refused_one_keeps_the_text(app_env) -> None:
     assert "ครูย้ายบ่อย **ด่วน** <b>x</b>" in shown  # st.text: never Markdown or HTML
 
 
+def test_an_over_long_statement_from_the_client_is_refused_not_cut(app_env) -> None:
+    """What the browser sends is what the server checks (#12 item 7): a widget's max_chars
+    would cut a longer value on the server before any command saw it."""
+    at, group = _group_app(app_env)
+    before = issues.group_issues(app_env, group.id)
+    at.text_area(key="new_statement").input("ก" * (issues.MAX_STATEMENT + 1))
+    at.button(key="FormSubmitter:new_issue-บันทึกประเด็นปัญหา").click().run()
+    assert not at.exception
+    assert at.error, "the refusal is said"
+    assert issues.group_issues(app_env, group.id) == before
+    assert len(at.text_area(key="new_statement").value) == issues.MAX_STATEMENT + 1
+
+
 def test_group_edits_deletes_and_undoes(app_env) -> None:
     at, group = _group_app(app_env, index=0)  # region 1 has one demo issue
     (issue,) = issues.group_issues(app_env, group.id)
