@@ -1,8 +1,7 @@
 """Theme suggestions and duplicate hints on the pages (the logic is models.suggest).
 
-`panel` sits on the facilitator's board; `group_hints` and `show_similar` on a group's
-issue page. Suggestions live in the session until accepted or cleared, so the board's
-other reruns never recompute them.
+`panel` sits on the facilitator's board (a group's hints are `_hint_parts`). Suggestions
+live in the session until accepted or cleared, so the board's other reruns never recompute them.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from models import embeddings, phases, suggest, themes
 from models.access import Identity
 from models.db import Engine
 from models.errors import DomainError
-from models.schema import Issue, Workshop
+from models.schema import Workshop
 from pages import _ui
 
 ss = st.session_state
@@ -247,22 +246,3 @@ def _duplicates(engine: Engine, who: Identity, workshop: Workshop, stored: dict[
             on_click=_mark,
             args=(engine, who.actor, workshop.id, first, second),
         )
-
-
-# --- a group's page ----------------------------------------------------------------------
-
-
-def group_hints(mine: list[Issue], others: list[Issue]) -> dict[int, list[suggest.Similar]]:
-    """Other groups' statements close to each of ours (`others` is empty before reveal)."""
-    embeddings.preload()  # the next stored issue should not wait for the model to load
-    if not mine or not others:
-        return {}
-    return suggest.similar_among(mine, others)
-
-
-def show_similar(similar: list[suggest.Similar], groups: dict[int, str]) -> None:
-    if similar:
-        items = "; ".join(
-            f"{groups.get(s.issue.group_id, '')}: {s.issue.statement}" for s in similar
-        )
-        st.info(_ui.tr("suggest.similar", items=_ui.md(items)), icon=":material/content_copy:")

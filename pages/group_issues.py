@@ -16,8 +16,8 @@ from models import i18n, issues, phases, views, workshops
 from models.errors import DomainError
 from models.issues import IssueInput
 from models.views import IssueRow
+from pages import _hint_parts as _hints
 from pages import _issue_parts, _live, _ui
-from pages import _suggest_parts as _suggest
 
 FIELDS = ("statement", "cause", "impact", "fix")
 TEXT_FIELDS = FIELDS  # the text areas whose typing the browser keeps as a draft
@@ -121,7 +121,7 @@ def _show_issue(issue: IssueRow, editing: int | None, labels: dict[str, str]) ->
                 )
             return
         _issue_parts.issue_body(issue, level_names, labels)
-        _suggest.show_similar(hints.get(issue.id, []), names)
+        _hints.show_similar(hints.get(issue.id, []), names)
         if open_for_entry:
             # One button per card (delete is in the editor, with undo): each card's widgets
             # are drawn again on every rerun of this busy page.
@@ -167,7 +167,7 @@ with entry:
         _ui.show_error(error)
     if saved_id:
         st.success(_ui.tr("issue.saved"), icon=":material/check_circle:")
-        _suggest.show_similar(hints.get(saved_id, []), names)
+        _hints.show_similar(hints.get(saved_id, []), names)
     with st.form("new_issue"):
         _issue_parts.issue_fields("new_", domain_names, level_names)
         st.form_submit_button(
