@@ -13,7 +13,7 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,11 +38,12 @@ _THAI = re.compile(r"[\u0e00-\u0e7f]")
 
 @dataclass
 class SuggestedTheme:
-    label: str
+    label: str  # the default title when accepted: the name (keywords if there is none)
     keywords: list[str]
     issue_ids: list[int]
     central_id: int  # the statement nearest the theme's centre
     domain: Hashable | None = None  # set when suggesting within each domain
+    name: str = ""  # the central statement, shortened at a word boundary (`short_name`)
 
 
 @dataclass
@@ -230,6 +231,39 @@ def keywords(texts: Sequence[str], labels: Sequence[int], top: int = KEYWORDS) -
     return result
 
 
+NAME_LENGTH = 60  # characters: a board card's title line, read at a glance
+_ELLIPSIS = "…"
+_TRAILING = " \t,;:.-–—/(“\"'"
+
+
+def short_name(statement: str, limit: int = NAME_LENGTH) -> str:
+    """A theme's name: its central statement on one line, cut at a word boundary.
+
+    Thai is written without spaces between words, so the cut falls between the words
+    pythainlp finds (newmm), preferring a space (a Thai phrase boundary) in the last third.
+    """
+    line = " ".join(thai.normalize(statement).split())
+    if len(line) <= limit:
+        return line
+    from pythainlp.tokenize import word_tokenize
+
+    room = limit - len(_ELLIPSIS)
+    kept, length, space_at = [], 0, -1
+    for word in word_tokenize(line, engine="newmm", keep_whitespace=True):
+        if length + len(word) > room:
+            break
+        if word.isspace():
+            space_at = len(kept)
+        kept.append(word)
+        length += len(word)
+    if space_at >= 0 and sum(len(w) for w in kept[:space_at]) >= room * 2 // 3:
+        kept = kept[:space_at]
+    cut = "".join(kept).rstrip(_TRAILING)
+    if not cut:  # one "word" longer than the limit (a URL, a long number): cut it
+        cut = line[:room].rstrip(_TRAILING)
+    return cut + _ELLIPSIS
+
+
 def _central(unit: np.ndarray, members: np.ndarray) -> int:
     """Index (into `unit`) of the member nearest its theme's centre; ties: the first."""
     centre = unit[members].mean(axis=0)
@@ -293,17 +327,106 @@ def suggest(
         labels[rows] = local + offset
         offset += found
     words = keywords(texts, labels.tolist())
+    names = [short_name(texts[central[theme]]) for theme in range(offset)]
     suggested = [
         SuggestedTheme(
-            label=LABEL_SEPARATOR.join(words[theme]) or texts[central[theme]][:60],
+            label=names[theme] or LABEL_SEPARATOR.join(words[theme]),
             keywords=words[theme],
             issue_ids=[ids[i] for i in np.flatnonzero(labels == theme)],
             central_id=ids[central[theme]],
             domain=part_of[theme],
+            name=names[theme],
         )
         for theme in range(offset)
     ]
     return Suggestions(suggested, offset, k is None, backend.name, backend.fallback)
+
+
+# --- sorting the rest into the facilitator's themes ---------------------------------------
+
+# Confidence below which an issue is left unsorted (chosen on benchmarks/data/thai_problems.csv
+# with 3 seeds per theme: benchmarks/grouping.py, docs/grouping.md).
+SORT_THRESHOLD = 0.5
+# How sharply confidence rises with the margin between the best and second-best theme.
+SORT_TEMPERATURE = 0.05
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where "sort the rest" proposes to put one issue."""
+
+    issue_id: int
+    theme_id: int | None  # None: below the threshold, stays unsorted
+    confidence: float  # 0..1, shown to the facilitator
+
+
+def sort_rest(
+    seed_vectors: Mapping[Hashable, Sequence[bytes]],
+    vectors: Sequence[bytes],
+    *,
+    threshold: float | None = None,
+    backend: embeddings.Backend | None = None,
+) -> list[tuple[Hashable | None, float]]:
+    """For each vector, the seed theme it is nearest to and how sure that is (0..1);
+    `None` when the confidence is below `threshold` (default `SORT_THRESHOLD`).
+
+    Each theme is the centre of its seeds' vectors (centred on the whole batch, as for
+    grouping); confidence is the softmax weight of the best theme against the others.
+    """
+    threshold = SORT_THRESHOLD if threshold is None else threshold
+    keys = [key for key, seeds in seed_vectors.items() if seeds]
+    if not vectors:
+        return []
+    if not keys:
+        return [(None, 0.0)] * len(vectors)
+    backend = backend or embeddings.backend()
+    seeds = [blob for key in keys for blob in seed_vectors[key]]
+    owner = np.array([i for i, key in enumerate(keys) for _ in seed_vectors[key]])
+    features = backend.features([*seeds, *vectors])
+    unit = _centre(features) if len(features) > 2 else features
+    seed_unit, rest = unit[: len(seeds)], unit[len(seeds) :]
+    centres = np.vstack([seed_unit[owner == i].mean(axis=0) for i in range(len(keys))])
+    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+    scores = rest @ centres.T
+    confidence = _confidence(scores)
+    best = np.argmax(scores, axis=1)
+    return [
+        (keys[int(b)] if c >= threshold else None, float(c))
+        for b, c in zip(best, confidence, strict=True)
+    ]
+
+
+def _confidence(scores: np.ndarray) -> np.ndarray:
+    """The best theme's softmax weight, rescaled so one theme alone is 1 and a tie is 0."""
+    count = scores.shape[1]
+    if count == 1:
+        return np.clip(scores[:, 0], 0.0, 1.0)
+    shifted = (scores - scores.max(axis=1, keepdims=True)) / SORT_TEMPERATURE
+    weights = np.exp(shifted)
+    top = 1.0 / weights.sum(axis=1)
+    return np.clip((top - 1.0 / count) / (1.0 - 1.0 / count), 0.0, 1.0)
+
+
+def sort_for_workshop(
+    engine: Engine, workshop_id: int, *, threshold: float | None = None
+) -> list[Placement]:
+    """A placement for every ungrouped, visible issue: the board's themes that have
+    member issues are the seeds (their members' vectors)."""
+    board = themes.board(engine, workshop_id, with_vectors=True)
+    seeded = [view for view in board.themes if view.issues]
+    pending = board.ungrouped
+    if not pending:
+        return []
+    ensure_vectors(engine, [*pending, *(i for view in seeded for i in view.issues)])
+    found = sort_rest(
+        {view.theme.id: [i.vector for i in view.issues] for view in seeded},  # type: ignore[misc]
+        [issue.vector for issue in pending],  # type: ignore[misc]
+        threshold=threshold,
+    )
+    return [
+        Placement(issue.id, theme_id, confidence)  # type: ignore[arg-type]
+        for issue, (theme_id, confidence) in zip(pending, found, strict=True)
+    ]
 
 
 # --- the workshop's issues -------------------------------------------------------------

@@ -127,7 +127,8 @@ def test_suggestions_on_the_evaluation_set(eval_vectors: list[bytes]) -> None:
     assert adjusted_rand_score(truth, _labels(result, len(texts))) > 0.18
     for theme in result.themes:
         assert theme.central_id in theme.issue_ids
-        assert theme.label == " · ".join(theme.keywords) and theme.keywords
+        assert theme.keywords and theme.name
+        assert theme.label == theme.name == suggest.short_name(texts[theme.central_id])
     again = suggest.suggest(texts, embeddings.backend().encode(texts), domains=domains)
     assert _labels(again, len(texts)) == _labels(result, len(texts))  # deterministic
     assert [t.label for t in again.themes] == [t.label for t in result.themes]
