@@ -6,10 +6,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from models import i18n, recommendations
+from models import i18n
 from pages import _ui
-
-LIMITS = {"owner": recommendations.MAX_OWNER, "timeframe": recommendations.MAX_TIMEFRAME}
 
 
 def fields(key: Callable[[str], str]) -> None:
@@ -31,13 +29,11 @@ def fields(key: Callable[[str], str]) -> None:
     st.text_area(
         _ui.tr("field.recommendation") + " *",
         key=key("text"),
-        max_chars=recommendations.MAX_TEXT,
         placeholder=_ui.tr("recommend.text_hint"),
     )
     for column, name in zip(st.columns(2), ("owner", "timeframe"), strict=True):
         column.text_input(
             _ui.tr(f"field.{name}"),
             key=key(name),
-            max_chars=LIMITS[name],
             placeholder=_ui.tr(f"recommend.{name}_hint"),
         )

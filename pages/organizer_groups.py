@@ -115,7 +115,7 @@ with groups_tab:
             kwargs={"group_id": group.id},
         )
     with st.form("add_group"):
-        st.text_input(_ui.tr("groups.new_group"), key="add_group_name", max_chars=200)
+        st.text_input(_ui.tr("groups.new_group"), key="add_group_name")
         st.form_submit_button(_ui.tr("action.add"), on_click=_add_group)
 
 with domains_tab:
@@ -151,6 +151,6 @@ with domains_tab:
         )
     with st.form("add_domain"):
         left, right = st.columns(2)
-        left.text_input(_ui.tr("groups.new_domain"), key="add_domain_name", max_chars=200)
-        right.text_input(_ui.tr("groups.new_domain_en"), key="add_domain_en", max_chars=200)
+        left.text_input(_ui.tr("groups.new_domain"), key="add_domain_name")
+        right.text_input(_ui.tr("groups.new_domain_en"), key="add_domain_en")
         st.form_submit_button(_ui.tr("action.add"), on_click=_add_domain)

@@ -77,7 +77,7 @@ with st.container(border=True):
 with st.expander(_ui.tr("workshop.create")):
     today = dt.date.today()
     blank = WorkshopInput(title="", starts_on=today, ends_on=today)
-    slug = st.text_input(_ui.tr("workshop.slug"), key="new_ws_slug", max_chars=80)
+    slug = st.text_input(_ui.tr("workshop.slug"), key="new_ws_slug")
     data = _fields("new_ws_", blank)
     if st.button(_ui.tr("action.add"), key="new_ws_add"):
         try:

@@ -215,3 +215,21 @@ def test_group_page_explains_when_closed(demo) -> None:
     # The form stays, so what a group was typing when the phase moved on stays too.
     submit = [b for b in at.button if b.key and b.key.startswith("FormSubmitter:grp_rec")]
     assert submit and all(b.disabled for b in submit)
+
+
+@pytest.mark.parametrize(("field", "limit"), [("text", recs.MAX_TEXT), ("owner", recs.MAX_OWNER)])
+def test_an_over_long_field_from_the_client_is_refused_not_cut(demo, field, limit) -> None:
+    """What the browser sends is what the server checks: a widget's max_chars would cut a
+    longer value on the server, and the group would store less than it wrote."""
+    engine, _, theme, groups = demo
+    at = _page("group_recommend", join=groups[6].join_code)
+    at.selectbox(key="grp_rec_theme").set_value(theme.id)
+    at.text_area(key="grp_rec_text").input("ข้อเสนอ")
+    long = "ก" * (limit + 1)
+    widget = at.text_area if field == "text" else at.text_input
+    widget(key=f"grp_rec_{field}").input(long)
+    at.button(key=GROUP_SUBMIT).click().run()
+    assert not at.exception
+    assert at.error, "the refusal is said"
+    assert recs.proposed_by_group(engine, groups[6].id) == []
+    assert widget(key=f"grp_rec_{field}").value == long  # nothing typed is lost

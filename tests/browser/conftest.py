@@ -107,7 +107,11 @@ def wait_idle(page: Page, *, timeout: float = 30_000) -> None:
 def open_app(page: Page, url: str) -> None:
     page.goto(url)
     wait_idle(page)
-    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    shown = page.locator("[data-testid='stException']")
+    try:
+        expect(shown).to_have_count(0)
+    except AssertionError:  # say what the page raised, not only that it raised
+        pytest.fail(f"the page shows an exception at {url}:\n{shown.first.inner_text()}")
 
 
 def sign_in(page: Page, server: Server, role: str) -> None:
