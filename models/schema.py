@@ -209,3 +209,23 @@ class StaffSession(SQLModel, table=True):
     last_used_at: dt.datetime = Field(default_factory=utcnow)
     expires_at: dt.datetime = Field(index=True)
     revoked_at: dt.datetime | None = None
+
+
+class Proposal(SQLModel, table=True):
+    """A machine suggestion awaiting review: "suggest themes" or "sort the rest" (models.proposals).
+
+    Derived data (the issues' vectors make it again), so backups leave it out; it is kept so
+    a reload and a second facilitator see the same proposal until it is accepted or dismissed.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshop.id", index=True)
+    kind: str = Field(max_length=20)  # "themes" or "sort"
+    board_version: int = 0  # the workshop's newest audit event id when it was made
+    made_by: str = Field(max_length=80)
+    backend: str = Field(default="", max_length=80)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=20)  # pending, accepted, dismissed
+    # The event that accepted it: undoing that event makes the proposal pending again.
+    resolved_event_id: int | None = Field(default=None, foreign_key="audit_event.id")
+    created_at: dt.datetime = Field(default_factory=utcnow)
