@@ -1,86 +1,109 @@
-"""Theme suggestions and duplicate hints on the pages (the logic is models.suggest).
+"""Theme suggestions and "sort the rest" on the board (the logic is models.proposals).
 
-`panel` sits on the facilitator's board (a group's hints are `_hint_parts`). Suggestions
-live in the session until accepted or cleared, so the board's other reruns never recompute them.
+`panel` is the board's "suggest themes" section, `sort_panel` its "sort the rest" one (a
+group's hints are `_hint_parts`). Both show the workshop's stored proposal, read per board
+version (no query of their own on a rerun), so a reload or a colleague's board shows the
+same one until someone accepts or dismisses it. What each facilitator ticks or retitles
+stays in their own session, under keys carrying the proposal's id: a new proposal starts
+from its own defaults.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from models import embeddings, phases, suggest, themes
+from models import embeddings, phases, proposals, suggest, themes, views
 from models.access import Identity
 from models.db import Engine
 from models.errors import DomainError
 from models.schema import Workshop
 from pages import _ui
+from pages._board_parts import actor_name
 
 ss = st.session_state
-RESULT = "suggest_result"
 AUTO = "auto"
-_WIDGETS = ("suggest_take_", "suggest_title_", "suggest_members_")
+_THEMES_KEYS = ("suggest_take_", "suggest_title_", "suggest_members_")
+_SORT_KEYS = ("sort_theme_", "sort_rows_", "sort_ids_", "sort_themes_")
 
 
-def _forget() -> None:
-    ss.pop(RESULT, None)
-    for key in [k for k in ss if str(k).startswith(_WIDGETS)]:
-        del ss[key]
+def _forget(prefixes: tuple[str, ...], keep: int | None) -> None:
+    """Drop the widget state of proposals other than `keep` (decided, or replaced)."""
+    for key in [k for k in ss if str(k).startswith(prefixes)]:
+        pid = str(key).split("_", 2)[2].split("_", 1)[0]  # sort_rows_12_5 -> 12
+        if keep is None or pid != str(keep):
+            del ss[key]
 
 
-def _compute(engine: Engine, workshop_id: int, groups: dict[int, str]) -> None:
-    """Run the suggestion (button, or a changed control once suggestions are shown)."""
+def _fail(error: DomainError) -> None:
+    ss["board_error"] = error
+
+
+def _made(stored: proposals.Stored) -> str:
+    """Who made the proposal and when: it is shared, so say it is not this session's."""
+    return _ui.tr(
+        "suggest.proposal.made",
+        who=actor_name(stored.made_by),
+        time=stored.created_at.astimezone().strftime("%H:%M"),
+    )
+
+
+# --- suggest themes -----------------------------------------------------------------------
+
+
+def _compute(engine: Engine, actor: str, workshop_id: int) -> None:
+    """Run the suggestion (button, or a changed control while one is shown) and keep it."""
     choice = ss.get("suggest_k", AUTO)
     try:
-        result = suggest.suggest_for_workshop(
+        proposals.propose_themes(
             engine,
-            workshop_id,
+            actor=actor,
+            workshop_id=workshop_id,
             k=None if choice == AUTO else int(choice),
             within_domain=bool(ss.get("suggest_within")),
         )
-        pairs = suggest.duplicates_for_workshop(engine, workshop_id)
     except DomainError as error:
-        ss["board_error"] = error
-        return
-    board = themes.board(engine, workshop_id)
-    everything = board.ungrouped + [i for v in board.themes for i in v.issues]
-    _forget()
-    ss[RESULT] = {
-        "result": result,
-        "texts": {i.id: f"{groups.get(i.group_id, '')}: {i.statement}" for i in everything},
-        "pairs": [(p.first.id, p.second.id, p.score) for p in pairs],
-    }
+        _fail(error)
 
 
-def _recompute(engine: Engine, workshop_id: int, groups: dict[int, str]) -> None:
-    if RESULT in ss:
-        _compute(engine, workshop_id, groups)
+def _recompute(engine: Engine, actor: str, workshop_id: int, showing: bool) -> None:
+    if showing:
+        _compute(engine, actor, workshop_id)
 
 
-def _accept(engine: Engine, actor: str, workshop_id: int) -> None:
-    if RESULT not in ss:  # a second click after the first one accepted them
-        return
-    result: suggest.Suggestions = ss[RESULT]["result"]
+def _accept(engine: Engine, actor: str, workshop_id: int, stored: proposals.Stored) -> None:
+    pid = stored.id
     accepted = [
         suggest.Accepted(
-            ss.get(f"suggest_title_{n}", theme.label), ss.get(f"suggest_members_{n}", [])
+            ss.get(f"suggest_title_{pid}_{n}", theme.label),
+            ss.get(f"suggest_members_{pid}_{n}", []),
         )
-        for n, theme in enumerate(result.themes)
-        if ss.get(f"suggest_take_{n}")
+        for n, theme in enumerate(stored.suggestions.themes)
+        if ss.get(f"suggest_take_{pid}_{n}")
     ]
     try:
-        created = suggest.accept(engine, actor=actor, workshop_id=workshop_id, accepted=accepted)
+        created = proposals.accept_themes(
+            engine, actor=actor, workshop_id=workshop_id, proposal_id=pid, accepted=accepted
+        )
     except DomainError as error:
-        ss["board_error"] = error
+        _fail(error)
         return
-    _forget()
+    _forget(_THEMES_KEYS, None)
     _ui.flash(_ui.tr("suggest.accepted", count=len(created)))
 
 
-def _pick_all(count: int, value: bool) -> None:
-    for n in range(count):
-        ss[f"suggest_take_{n}"] = value
+def _dismiss(engine: Engine, actor: str, workshop_id: int, proposal_id: int) -> None:
+    try:
+        proposals.dismiss(engine, actor=actor, workshop_id=workshop_id, proposal_id=proposal_id)
+    except DomainError as error:
+        _fail(error)
+
+
+def _pick_all(keys: list[str], value: bool) -> None:
+    for key in keys:
+        ss[key] = value
 
 
 def _mark(engine: Engine, actor: str, workshop_id: int, first: int, second: int) -> None:
@@ -89,11 +112,8 @@ def _mark(engine: Engine, actor: str, workshop_id: int, first: int, second: int)
             engine, actor=actor, workshop_id=workshop_id, original_id=first, duplicate_ids=[second]
         )
     except DomainError as error:
-        ss["board_error"] = error
+        _fail(error)
         return
-    stored = ss.get(RESULT)
-    if stored:
-        stored["pairs"] = [p for p in stored["pairs"] if p[1] != second]
     _ui.flash(_ui.tr("suggest.marked"))
 
 
@@ -101,36 +121,40 @@ def panel(
     engine: Engine,
     who: Identity,
     workshop: Workshop,
-    pending: int,
+    version: views.Version,
+    board: themes.Board,
     groups: dict[int, str],
     domains: dict[int, str],
 ) -> None:
     """The board's "suggest themes" section: controls, suggestions, likely duplicates."""
-    stored = ss.get(RESULT)
-    args: dict[str, Any] = {"args": (engine, workshop.id, groups)}
+    stored = proposals.current(engine, workshop.id, version).get(proposals.THEMES)  # type: ignore[arg-type]
+    _forget(_THEMES_KEYS, stored.id if stored else None)
+    args: dict[str, Any] = {"args": (engine, who.actor, workshop.id)}
     with st.expander(
         _ui.tr("suggest.title"), expanded=stored is not None, icon=":material/auto_awesome:"
     ):
         st.caption(_ui.tr("suggest.intro"))
         _model_line(engine)
         left, middle, right = st.columns([3, 2, 2], vertical_alignment="bottom")
+        pending = len(board.ungrouped)
         options = [AUTO, *range(2, max(2, min(suggest.MAX_THEMES, pending)) + 1)]
         if ss.get("suggest_k") not in options:
             ss["suggest_k"] = AUTO
+        again: dict[str, Any] = {"args": (engine, who.actor, workshop.id, stored is not None)}
         left.select_slider(
             _ui.tr("suggest.granularity"),
             options,
             format_func=lambda v: _ui.tr("suggest.auto") if v == AUTO else str(v),
             key="suggest_k",
             on_change=_recompute,
-            **args,
+            **again,
         )
         middle.toggle(
             _ui.tr("suggest.within_domain"),
             key="suggest_within",
             help=_ui.tr("suggest.within_domain_help"),
             on_change=_recompute,
-            **args,
+            **again,
         )
         right.button(
             _ui.tr("suggest.run"),
@@ -142,8 +166,14 @@ def panel(
         )
         if stored is None:
             return
-        _suggestions(engine, who, workshop, stored, domains)
-        _duplicates(engine, who, workshop, stored)
+        texts = _texts(board, groups)
+        _suggestions(engine, who, workshop, stored, board, texts, domains)
+        _duplicates(engine, who, workshop, stored, board, texts)
+
+
+def _texts(board: themes.Board, groups: dict[int, str]) -> dict[int, str]:
+    everything = board.ungrouped + [i for v in board.themes for i in v.issues]
+    return {i.id: f"{groups.get(i.group_id, '')}: {i.statement}" for i in everything}  # type: ignore[misc]
 
 
 def _label(backend: str) -> str:
@@ -167,44 +197,52 @@ def _suggestions(
     engine: Engine,
     who: Identity,
     workshop: Workshop,
-    stored: dict[str, Any],
+    stored: proposals.Stored,
+    board: themes.Board,
+    texts: dict[int, str],
     domains: dict[int, str],
 ) -> None:
-    result: suggest.Suggestions = stored["result"]
-    texts: dict[int, str] = stored["texts"]
+    result = stored.suggestions
+    review = proposals.review_themes(stored, {i.id for i in board.ungrouped})  # type: ignore[misc]
+    pid = stored.id
     if result.fallback:
         st.warning(
             _ui.tr("suggest.fallback", reason=_ui.md(result.fallback)), icon=":material/warning:"
         )
-    if not result.themes:
-        st.info(_ui.tr("suggest.none"))
-        return
-    issues = sum(len(t.issue_ids) for t in result.themes)
-    summary = _ui.tr("suggest.summary", themes=result.k, issues=issues)
+    issues = sum(len(t.issue_ids) for _, t in review.themes)
+    summary = _ui.tr("suggest.summary", themes=len(review.themes), issues=issues)
     if result.automatic:
         summary += f" ({_ui.tr('suggest.summary_auto')})"
     st.caption(f"{summary} · {_ui.tr('suggest.backend', backend=_label(result.backend))}")
-    for n, theme in enumerate(result.themes):
-        ss.setdefault(f"suggest_take_{n}", True)
-        ss.setdefault(f"suggest_title_{n}", theme.label)
-        ss.setdefault(f"suggest_members_{n}", list(theme.issue_ids))
+    st.caption(_made(stored))
+    if review.gone:
+        st.warning(_ui.tr("suggest.proposal.gone", count=review.gone), icon=":material/history:")
+    if not review.themes:
+        st.info(_ui.tr("suggest.none"))
+    for n, theme in review.themes:
+        take, title, members = (f"suggest_{w}_{pid}_{n}" for w in ("take", "title", "members"))
+        ss.setdefault(take, True)
+        ss.setdefault(title, theme.name or theme.label)
+        # Keep only what still applies: an issue grouped since cannot be offered again.
+        ss[members] = [i for i in ss.get(members, theme.issue_ids) if i in theme.issue_ids]
         with st.container(border=True, key=f"suggestion_{n}"):
-            take, title = st.columns([1, 6], vertical_alignment="bottom")
-            take.checkbox(_ui.tr("suggest.take"), key=f"suggest_take_{n}")
-            title.text_input(_ui.tr("suggest.theme_title"), key=f"suggest_title_{n}")
+            tick, name, words = st.columns([1, 5, 3], vertical_alignment="bottom")
+            tick.checkbox(_ui.tr("suggest.take"), key=take)
+            name.text_input(_ui.tr("suggest.theme_title"), key=title)
             notes = [_ui.tr("suggest.keywords", words=", ".join(theme.keywords))]
             if theme.domain is not None:
                 notes.append(_ui.tr("suggest.domain", domain=domains.get(theme.domain, "")))  # type: ignore[call-overload]
-            st.caption(_ui.md(" · ".join(notes)))
+            words.caption(_ui.md(" · ".join(notes)))
             st.caption(_ui.tr("suggest.central"))
             st.text(texts.get(theme.central_id, ""))
             st.multiselect(
-                _ui.tr("suggest.members", count=len(ss[f"suggest_members_{n}"])),
+                _ui.tr("suggest.members", count=len(ss[members])),
                 list(theme.issue_ids),
                 format_func=lambda i: f"#{i} {texts.get(i, '')}",
-                key=f"suggest_members_{n}",
+                key=members,
             )
-    chosen = sum(1 for n in range(len(result.themes)) if ss.get(f"suggest_take_{n}"))
+    takes = [f"suggest_take_{pid}_{n}" for n, _ in review.themes]
+    chosen = sum(1 for key in takes if ss.get(key))
     accept, every, nothing, clear = st.columns([3, 1, 1, 1])
     accept.button(
         _ui.tr("suggest.accept", count=chosen),
@@ -212,26 +250,39 @@ def _suggestions(
         type="primary",
         disabled=not chosen or not phases.allows(workshop.phase, "group_themes"),
         on_click=_accept,
-        args=(engine, who.actor, workshop.id),
+        args=(engine, who.actor, workshop.id, stored),
     )
     every.button(
-        _ui.tr("suggest.select_all"),
-        key="suggest_all",
-        on_click=_pick_all,
-        args=(len(result.themes), True),
+        _ui.tr("suggest.select_all"), key="suggest_all", on_click=_pick_all, args=(takes, True)
     )
     nothing.button(
         _ui.tr("suggest.select_none"),
         key="suggest_nothing",
         on_click=_pick_all,
-        args=(len(result.themes), False),
+        args=(takes, False),
     )
-    clear.button(_ui.tr("suggest.clear"), key="suggest_clear", on_click=_forget)
+    clear.button(
+        _ui.tr("suggest.proposal.dismiss"),
+        key="suggest_clear",
+        on_click=_dismiss,
+        args=(engine, who.actor, workshop.id, pid),
+    )
 
 
-def _duplicates(engine: Engine, who: Identity, workshop: Workshop, stored: dict[str, Any]) -> None:
-    pairs: list[tuple[int, int, float]] = stored["pairs"]
-    texts: dict[int, str] = stored["texts"]
+def _duplicates(
+    engine: Engine,
+    who: Identity,
+    workshop: Workshop,
+    stored: proposals.Stored,
+    board: themes.Board,
+    texts: dict[int, str],
+) -> None:
+    # Pairs whose later issue is marked (or gone, or hidden) since are done with.
+    unmarked = {
+        i.id for i in board.ungrouped + [i for v in board.themes for i in v.issues]
+        if i.duplicate_of_id is None
+    }  # fmt: skip
+    pairs = [p for p in stored.pairs if p[0] in texts and p[1] in unmarked]
     st.subheader(_ui.tr("suggest.duplicates", count=len(pairs)))
     if not pairs:
         st.caption(_ui.tr("suggest.duplicates_none"))
@@ -246,3 +297,192 @@ def _duplicates(engine: Engine, who: Identity, workshop: Workshop, stored: dict[
             on_click=_mark,
             args=(engine, who.actor, workshop.id, first, second),
         )
+
+
+# --- sort the rest ------------------------------------------------------------------------
+
+
+def _sort_compute(engine: Engine, actor: str, workshop_id: int) -> None:
+    try:
+        proposals.propose_sort(engine, actor=actor, workshop_id=workshop_id)
+    except DomainError as error:
+        _fail(error)
+
+
+def _taken(row: int, edits: dict[Any, dict[str, Any]]) -> bool:
+    """Whether the editor's row is still ticked (its edit state keys rows by number)."""
+    change = edits.get(row, edits.get(str(row), {}))
+    return bool(change.get("take", True))
+
+
+def sort_choice(pid: int) -> dict[int, int]:
+    """The issues this session has ticked for proposal `pid`: {issue id: theme id}.
+
+    Read from the widgets' state, as last drawn (their rows are kept with them), so a
+    button's callback sees exactly what the facilitator saw and ticked.
+    """
+    moves: dict[int, int] = {}
+    for theme_id in ss.get(f"sort_themes_{pid}", []):
+        if not ss.get(f"sort_theme_{pid}_{theme_id}", True):
+            continue
+        edits = (ss.get(f"sort_rows_{pid}_{theme_id}") or {}).get("edited_rows", {})
+        for row, issue_id in enumerate(ss.get(f"sort_ids_{pid}_{theme_id}", [])):
+            if _taken(row, edits):
+                moves[issue_id] = theme_id
+    return moves
+
+
+def _apply(engine: Engine, actor: str, workshop_id: int, pid: int) -> None:
+    moves = sort_choice(pid)
+    try:
+        moved = proposals.apply_sort(
+            engine, actor=actor, workshop_id=workshop_id, proposal_id=pid, moves=moves
+        )
+    except DomainError as error:
+        _fail(error)
+        return
+    _forget(_SORT_KEYS, None)
+    _ui.flash(_ui.tr("suggest.sort.applied", count=moved, themes=len(set(moves.values()))))
+
+
+def _sort_all(pid: int, value: bool) -> None:
+    """Tick (or untick) every theme; ticking all also puts back every issue's tick."""
+    for theme_id in ss.get(f"sort_themes_{pid}", []):
+        ss[f"sort_theme_{pid}_{theme_id}"] = value
+        if value:
+            ss.pop(f"sort_rows_{pid}_{theme_id}", None)
+
+
+def sort_panel(
+    engine: Engine,
+    who: Identity,
+    workshop: Workshop,
+    version: views.Version,
+    board: themes.Board,
+    groups: dict[int, str],
+) -> None:
+    """ "Sort the rest": every ungrouped issue proposed for its nearest theme, reviewed here."""
+    stored = proposals.current(engine, workshop.id, version).get(proposals.SORT)  # type: ignore[arg-type]
+    _forget(_SORT_KEYS, stored.id if stored else None)
+    grouping = phases.allows(workshop.phase, "group_themes")
+    possible = proposals.can_sort(board)
+    with st.container(border=True, key="sort_panel"):
+        st.subheader(_ui.tr("suggest.sort.title"))
+        st.caption(_ui.tr("suggest.sort.intro"))
+        st.button(
+            _ui.tr("suggest.sort.run"),
+            key="sort_run",
+            type="secondary" if stored else "primary",
+            icon=":material/move_down:",
+            disabled=not (grouping and possible),
+            on_click=_sort_compute,
+            args=(engine, who.actor, workshop.id),
+        )
+        if grouping and not possible:
+            st.caption(_ui.tr("suggest.sort.needs"))
+        if stored is not None:
+            _sort_review(engine, who, workshop, stored, board, groups, grouping)
+
+
+def _rows(
+    placements: list[suggest.Placement], issues: dict[int, Any], groups: dict[int, str]
+) -> pd.DataFrame:
+    """One row per proposed issue: number, group, statement, confidence."""
+    return pd.DataFrame(
+        {
+            "no": [p.issue_id for p in placements],
+            "group": [groups.get(issues[p.issue_id].group_id, "") for p in placements],
+            "statement": [issues[p.issue_id].statement for p in placements],
+            "confidence": [p.confidence for p in placements],
+        }
+    )
+
+
+def _sort_review(
+    engine: Engine,
+    who: Identity,
+    workshop: Workshop,
+    stored: proposals.Stored,
+    board: themes.Board,
+    groups: dict[int, str],
+    grouping: bool,
+) -> None:
+    pid = stored.id
+    titles = {v.theme.id: v.theme.title for v in board.themes}
+    ungrouped: dict[int, Any] = {i.id: i for i in board.ungrouped}  # type: ignore[misc]
+    review = proposals.review_sort(stored, set(ungrouped), list(titles))  # type: ignore[arg-type]
+    threshold = f"{stored.threshold:.0%}"
+    st.caption(
+        _ui.tr(
+            "suggest.sort.summary",
+            issues=review.proposed,
+            themes=len(review.by_theme),
+            unsure=len(review.unsure),
+            threshold=threshold,
+        )
+        + f" · {_ui.tr('suggest.backend', backend=_label(stored.backend))}"
+    )
+    st.caption(_made(stored))
+    if review.gone:
+        st.warning(_ui.tr("suggest.proposal.gone", count=review.gone), icon=":material/history:")
+    ss[f"sort_themes_{pid}"] = list(review.by_theme)
+    config = {
+        "take": st.column_config.CheckboxColumn(_ui.tr("suggest.take")),
+        "no": st.column_config.NumberColumn(_ui.tr("board.col_no"), format="%d"),
+        "group": st.column_config.TextColumn(_ui.tr("board.col_group")),
+        "statement": st.column_config.TextColumn(_ui.tr("board.col_statement"), width="large"),
+        "confidence": st.column_config.ProgressColumn(
+            _ui.tr("suggest.sort.confidence"), format="percent", min_value=0.0, max_value=1.0
+        ),
+    }
+    for theme_id, placements in review.by_theme.items():
+        ids = [p.issue_id for p in placements]
+        rows_key, ids_key = f"sort_rows_{pid}_{theme_id}", f"sort_ids_{pid}_{theme_id}"
+        if ss.get(ids_key, ids) != ids:  # rows changed under the ticks: they'd point elsewhere
+            ss.pop(rows_key, None)
+        ss[ids_key] = ids
+        theme_key = f"sort_theme_{pid}_{theme_id}"
+        ss.setdefault(theme_key, True)
+        with st.container(border=True, key=f"sort_card_{theme_id}"):
+            st.checkbox(
+                _ui.tr("suggest.sort.theme", title=_ui.md(titles[theme_id]), count=len(ids)),
+                key=theme_key,
+            )
+            frame = _rows(placements, ungrouped, groups)
+            frame.insert(0, "take", True)
+            st.data_editor(
+                frame,
+                key=rows_key,
+                hide_index=True,
+                disabled=["no", "group", "statement", "confidence"],
+                column_config=config,  # type: ignore[arg-type]
+            )
+    if review.unsure:
+        with st.expander(
+            _ui.tr("suggest.sort.unsure", count=len(review.unsure), threshold=threshold)
+        ):
+            st.dataframe(
+                _rows(review.unsure, ungrouped, groups),
+                hide_index=True,
+                column_config={k: v for k, v in config.items() if k != "take"},  # type: ignore[arg-type]
+            )
+    chosen = sort_choice(pid)
+    apply, every, nothing, dismiss = st.columns([3, 1, 1, 1])
+    apply.button(
+        _ui.tr("suggest.sort.apply", count=len(chosen)),
+        key="sort_apply",
+        type="primary",
+        disabled=not chosen or not grouping,
+        on_click=_apply,
+        args=(engine, who.actor, workshop.id, pid),
+    )
+    every.button(_ui.tr("suggest.select_all"), key="sort_all", on_click=_sort_all, args=(pid, True))
+    nothing.button(
+        _ui.tr("suggest.select_none"), key="sort_nothing", on_click=_sort_all, args=(pid, False)
+    )
+    dismiss.button(
+        _ui.tr("suggest.proposal.dismiss"),
+        key="sort_dismiss",
+        on_click=_dismiss,
+        args=(engine, who.actor, workshop.id, pid),
+    )

@@ -90,7 +90,8 @@ _board.remember_shown(shown)
 # --- actions on the selection, then the themes --------------------------------------------
 with st.container(border=True):
     _board.selection_actions(base, titles, closed)
-_suggest.panel(engine, who, workshop, len(board.ungrouped), groups, domains)
+_suggest.panel(engine, who, workshop, version, board, groups, domains)
+_suggest.sort_panel(engine, who, workshop, version, board, groups)
 st.subheader(_ui.tr("board.themes", count=len(board.themes)))
 for view in board.themes:
     _board.theme_card(base, view, board.group_count, groups, domains, titles, closed)

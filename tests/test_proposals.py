@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
@@ -234,3 +236,16 @@ def test_review_of_themes_keeps_only_ungrouped_issues(engine: Engine) -> None:
             accepted=[suggest.Accepted("ครู", first.issue_ids)],
         )
     assert stale.value.key == "error.suggest.stale"
+
+
+def test_review_of_a_sorting_lists_the_unsure_and_orders_by_confidence() -> None:
+    stored = proposals.Stored(
+        1, proposals.SORT, 7, ACTOR, "use", dt.datetime.now(dt.UTC),
+        {"threshold": 0.5, "placements": [[1, 10, 0.6], [2, 10, 0.9], [3, None, 0.3],
+                                          [4, 20, 0.8], [5, 30, 0.95], [6, 10, 0.7]]},
+    )  # fmt: skip
+    review = proposals.review_sort(stored, {1, 2, 3, 4, 5}, [20, 10])  # 6 grouped, 30 removed
+    assert list(review.by_theme) == [20, 10]  # the board's order
+    assert [p.issue_id for p in review.by_theme[10]] == [2, 1]  # surest first
+    assert [p.issue_id for p in review.unsure] == [3] and review.gone == 2
+    assert review.proposed == 3 and stored.threshold == 0.5
