@@ -148,15 +148,17 @@ _page_names: dict[int, str] = {}
 
 
 def _navigation() -> StreamlitPage:
-    """The pages this session's role may open; the join page stays registered (hidden) so
-    the rerun after a sign-in lands on a known page, which then hands over."""
+    """The pages this session's role may open. The join page is always the default (the
+    site's root, hidden once signed in) and hands over to the role's first page: a default
+    page has no path of its own, so a typed or bookmarked `/group_issues?join=…` would
+    otherwise be "not found"."""
     who = _ui.identity()
     home = st.Page(
         "pages/home.py",
         title=_ui.tr("nav.home"),
         icon=":material/login:",
         url_path="join",
-        default=who is None,
+        default=True,
         visibility="visible" if who is None else "hidden",
     )
     if who is None:
@@ -168,7 +170,6 @@ def _navigation() -> StreamlitPage:
             title=_ui.tr(PAGES[name][0]),
             icon=PAGES[name][1],
             url_path=name,
-            default=name == access.landing_page(who.role),
         )
         for name in allowed
     ]

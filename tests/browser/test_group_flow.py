@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from models import issues
+from models import issues, workshops
 from tests.browser.conftest import open_app, sign_in, submit_issue, wait_idle
 
 pytestmark = pytest.mark.browser
@@ -162,3 +162,18 @@ def test_group_link_works_as_first_request_after_restart(page: Page, fresh_serve
     nav = page.locator("[data-testid='stSidebarNav']")
     for name in STAFF_ONLY:
         expect(nav.locator(f"a[href$='/{name}']"), name).to_have_count(0)
+
+
+def test_a_typed_page_address_opens_that_page(page: Page, server: Any) -> None:
+    """A bookmarked or typed `/group_issues?join=…` (or a viewer's `/overview?view=…`) is
+    the role's first page: it must open as itself, not as Streamlit's "Page not found"."""
+    view = workshops.get_workshop(server.engine, workshop_id=server.workshop_id).view_code
+    for path, shown in (
+        (f"/group_issues?join={server.join_codes[GROUP]}", heading(page, GROUP)),
+        (f"/overview?view={view}", page.locator(STAFF_ONLY["overview"])),
+    ):
+        open_app(page, server.url + path)
+        expect(shown.first).to_be_visible()
+        expect(page.get_by_text("Page not found")).to_have_count(0)
+        assert urlparse(page.url).path == path.split("?")[0], page.url
+        page.context.clear_cookies()
