@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from models import db, phases, proposals, suggest, themes, undo, views
+from models import backup, db, phases, proposals, suggest, themes, undo, views
 from models.errors import DomainError
 from models.schema import AuditEvent, Phase, Proposal, Workshop
 from tests.factories import add_issue, make_workshop
@@ -249,3 +251,29 @@ def test_review_of_a_sorting_lists_the_unsure_and_orders_by_confidence() -> None
     assert [p.issue_id for p in review.by_theme[10]] == [2, 1]  # surest first
     assert [p.issue_id for p in review.unsure] == [3] and review.gone == 2
     assert review.proposed == 3 and stored.threshold == 0.5
+
+
+def test_backup_and_restore_leave_proposals_out_and_keep_their_events(
+    engine: Engine, sqlite_template: Path, tmp_path: Path
+) -> None:
+    """Proposals are derived: a backup carries their events, not them, and restores."""
+    workshop, _, _ = _seeded(engine)
+    stored = proposals.propose_sort(engine, actor=ACTOR, workshop_id=workshop.id, threshold=0.0)
+    proposals.apply_sort(
+        engine,
+        actor=ACTOR,
+        workshop_id=workshop.id,
+        proposal_id=stored.id,
+        moves={p.issue_id: p.theme_id for p in stored.placements[:2]},  # type: ignore[misc]
+    )
+    proposals.propose_themes(engine, actor=ACTOR, workshop_id=workshop.id, k=2)
+    data = backup.backup_json(engine, workshop.id)
+    shutil.copyfile(sqlite_template, tmp_path / "empty.db")
+    other = db.make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    copy = backup.restore_json(other, data, actor="organizer")
+    assert backup.backup_json(other, copy.id) == data  # the same bytes back
+    assert _current(other, copy.id) == {}  # no proposal came along: make one again
+    assert undo.next_undo(other, copy.id).action == "suggest.sort"  # type: ignore[arg-type, union-attr]
+    undo.undo_last(other, actor=ACTOR, workshop_id=copy.id)  # type: ignore[arg-type]
+    assert len(themes.board(other, copy.id).ungrouped) == 4  # type: ignore[arg-type]
+    other.dispose()
