@@ -41,7 +41,12 @@ Spec = dict[str, Any]
 
 FONT = dict(family="Sarabun, sans-serif", size=18, color="#111")
 BAR = "#1f4e9c"
-ACCENT = "#d9480f"
+# Dark enough for white text on it (6.1:1, the bubbles' ranks) and for a mark on white.
+ACCENT = "#b03a0b"
+# The heatmap's darkest cell: dark text reads on every cell (6.6:1 here, 18:1 on the
+# lightest), so a cell's number never depends on plotly picking a contrasting colour.
+HEAT = ("#f4f8fc", "#6f9ae0")
+INK = "#111111"
 LABEL_MAX = 40  # characters of a theme title on an axis or bubble
 GRID = dict(gridcolor="#dddddd", zerolinecolor="#888888", linecolor="#888888")
 # Plotly's default template is ~7 KB of JSON in every chart, sent to every open tab on
@@ -214,10 +219,11 @@ def group_domain_heatmap_spec(summary: Summary, lang: str) -> Spec:
         "z": z,
         "x": [label(name, width=width, lines=3) for name in columns],
         "y": [label(str(name)) for name in counts.index],
-        # Light for none, dark for many (plotly's named "Blues" runs the other way).
-        "colorscale": [[0.0, "#f4f8fc"], [1.0, "#0b3d91"]],
+        # Light for none, darker for many; the number in each cell says it without colour.
+        "colorscale": [[0.0, HEAT[0]], [1.0, HEAT[1]]],
         "text": z,
         "texttemplate": "%{text}",
+        "textfont": {"color": INK, "size": 18, "weight": "bold"},
         "showscale": False,
         "xgap": 2,
         "ygap": 2,
@@ -273,29 +279,41 @@ def _spread(points: list[tuple[float, float]]) -> list[float]:
     return offsets
 
 
+def _bubble_numbers(theme: RankedTheme, lang: str) -> str:
+    return i18n.t(
+        lang,
+        "chart.bubble.legend",
+        impact=f"{theme.impact:.1f}",
+        feasibility=f"{theme.feasibility:.1f}",
+        votes=theme.votes,
+    )
+
+
 def impact_feasibility_spec(ranked: list[RankedTheme], lang: str) -> Spec:
     """Themes placed by mean feasibility (x) and impact (y), sized by votes.
 
-    Each bubble carries the theme's rank; the legend below names the themes (one trace
-    per theme, so a reader can also click one away)."""
+    Each bubble carries the theme's rank; the legend below names the themes with their
+    numbers (impact, feasibility, votes), so nothing is told by place or size alone (one
+    trace per theme, so a reader can also click one away)."""
     scored = [r for r in ranked if r.impact is not None and r.feasibility is not None]
     offsets = _spread([(r.feasibility, r.impact) for r in scored])  # type: ignore[misc]
     bubbles = [
         {
             "type": "scatter",
-            "name": label(f"{r.rank}. {r.theme.title}", width=34),
+            "name": label(f"{r.rank}. {r.theme.title}", width=34)
+            + "<br>"
+            + _escape(_bubble_numbers(r, lang)),
             "x": [r.feasibility + shift],  # type: ignore[operator]
             "y": [r.impact],
             "mode": "markers+text",
             "text": [str(r.rank)],
             "textposition": "middle center",
-            "textfont": {"color": "white", "size": 16},
+            "textfont": {"color": "#ffffff", "size": 17, "weight": "bold"},
             "hovertemplate": "%{fullData.name}<extra></extra>",
             "cliponaxis": False,
             "marker": {
                 "size": [22 + 3 * min(r.votes, 12)],
-                "color": ACCENT,
-                "opacity": 0.85,
+                "color": ACCENT,  # opaque: white on it stays 6:1
                 "line": {"color": "#222", "width": 1},
             },
         }
@@ -308,12 +326,12 @@ def impact_feasibility_spec(ranked: list[RankedTheme], lang: str) -> Spec:
     spec = _spec(
         bubbles or [{"type": "scatter", "x": [], "y": []}],
         i18n.t(lang, "dashboard.bubble"),
-        height=480 + 50 * len(scored),
+        height=480 + 72 * len(scored),
         xaxis=axis("dashboard.feasibility"),
         yaxis=axis("dashboard.impact"),
     )
     layout = spec["layout"]
-    legend_px = 50 * len(scored)  # up to two lines a theme
+    legend_px = 72 * len(scored)  # up to three lines a theme
     layout["margin"]["b"] = 20 + legend_px
     plot_px = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
     layout["showlegend"] = bool(scored)

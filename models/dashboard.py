@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from models import charts, issues, ranking, stats, thai
+from models import chart_tables, charts, issues, ranking, stats, thai
 
 CHARTS = (
     "by_domain",
@@ -92,6 +92,8 @@ class Snapshot:
     votes_cast: int
     figures: dict[str, go.Figure]
     version: int = 0
+    # Each chart's summary and rows, from the same data as its figure (no query more).
+    tables: dict[str, chart_tables.ChartTable] = field(default_factory=dict)
 
 
 @functools.lru_cache(maxsize=64)
@@ -102,6 +104,7 @@ def snapshot(engine: Engine, workshop_id: int, at_version: int, lang: str) -> Sn
     visible = [
         i.statement for i in issues.workshop_issues(engine, workshop_id) if i.hidden_reason is None
     ]
+    words = word_frequencies(visible)
     specs = {
         "by_domain": charts.issues_by_domain_spec(summary, lang),
         "by_group": charts.issues_by_group_spec(summary, lang),
@@ -109,10 +112,17 @@ def snapshot(engine: Engine, workshop_id: int, at_version: int, lang: str) -> Sn
         "participation": charts.participation_spec(summary, lang),
         "top_themes": charts.top_themes_spec(ranked, lang),
         "bubble": charts.impact_feasibility_spec(ranked, lang),
-        "words": charts.frequent_words_spec(word_frequencies(visible), lang),
+        "words": charts.frequent_words_spec(words, lang),
     }
     frozen: dict[str, go.Figure] = {name: FrozenFigure(spec) for name, spec in specs.items()}
-    return Snapshot(summary, len(ranked), sum(r.votes for r in ranked), frozen, at_version)
+    return Snapshot(
+        summary,
+        len(ranked),
+        sum(r.votes for r in ranked),
+        frozen,
+        at_version,
+        tables=chart_tables.dashboard_tables(summary, ranked, words, lang),
+    )
 
 
 @functools.lru_cache(maxsize=50_000)

@@ -15,9 +15,12 @@ header[data-testid="stHeader"], [data-testid="stSidebar"],
 .block-container {padding-top: 1.5rem; max-width: 100% !important;}
 .stApp h2 {font-size: 3rem !important;}
 .stApp [data-testid="stText"], .stApp p {font-size: 1.6rem !important; line-height: 1.5;}
-[data-testid="stMetricValue"], [data-testid="stMetricValue"] * {font-size: 3.2rem !important;
-  font-weight: 700;}
+.stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] * {
+  font-size: 3.2rem !important; font-weight: 700; line-height: 1.2;}
+.stApp [data-testid="stCode"] code {font-size: 1.6rem !important;}
 </style>"""
+# `.stApp` on the metric rule: `.stApp p` (more specific than an attribute alone) had
+# shrunk the figures to body size. The join link is typed from the back of the hall.
 
 # Arrow keys, Page Up/Down and space click the buttons (the presenter's clicker sends those).
 # st.html runs it in the page itself (no iframe, so no `window.parent`); once per tab.

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from models import dashboard
+from pages import _chart_parts, _ui
 from pages import _live as live_room
-from pages import _ui
 
 who = _ui.guard("overview")
 engine = _ui.engine()
@@ -18,6 +16,7 @@ lang = _ui.lang()
 st.header(_ui.md(workshop.title))
 _ui.workshop_caption(workshop, with_title=False)
 _ui.countdown(workshop)
+_chart_parts.as_tables_switch()
 
 
 @st.fragment(run_every=dashboard.REFRESH_SECONDS)
@@ -39,16 +38,11 @@ def _live() -> None:
     left, right = st.columns(2)
     halves = [name for name in dashboard.CHARTS if name not in dashboard.WIDE]
     for index, name in enumerate(halves):
-        _chart(left if index % 2 == 0 else right, name, now.figures[name])
+        where = left if index % 2 == 0 else right
+        _chart_parts.chart(where, name, now.figures[name], now.tables[name])
     for name in dashboard.CHARTS:
         if name in dashboard.WIDE:
-            _chart(st, name, now.figures[name])
-
-
-def _chart(where: Any, name: str, figure: Any) -> None:
-    where.plotly_chart(
-        figure, key=f"chart_{name}", config={"displaylogo": False}, theme=None
-    )  # theme=None: keep the large, high-contrast styling of models/charts.py
+            _chart_parts.chart(st, name, now.figures[name], now.tables[name])
 
 
 _live()

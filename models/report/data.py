@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from models import i18n, ranking, recommendations, stats, themes
+from models import chart_tables, i18n, ranking, recommendations, stats, themes
+from models.chart_tables import ChartTable
 from models.schema import Issue, Level, RecommendationStatus, utcnow
 
 Progress = Callable[[float, str], None]
@@ -101,6 +102,9 @@ class ReportData:
     recommendations: tuple[LevelSection, ...]  # every level of LEVEL_ORDER, accepted only
     appendix: tuple[GroupAppendix, ...]  # every group, in the workshop's order
     generated_at: dt.datetime  # PDF/DOCX metadata only; never printed on a page
+    # Each chart's summary in words, keyed as report.CHARTS: printed under the chart and
+    # its image's alt text (issue #14), from the data the chart is drawn from.
+    charts: Mapping[str, ChartTable] = field(default_factory=dict)
 
 
 def collect(engine: Engine, workshop_id: int, lang: str) -> ReportData:
@@ -208,6 +212,12 @@ def collect(engine: Engine, workshop_id: int, lang: str) -> ReportData:
         recommendations=levels,
         appendix=tuple(appendix),
         generated_at=utcnow(),
+        charts={
+            "by_domain": chart_tables.by_domain(summary, lang),
+            "heatmap": chart_tables.heatmap(summary, lang),
+            "top_themes": chart_tables.top_themes(ranked, lang),
+            "bubble": chart_tables.bubble(ranked, lang),
+        },
     )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from models import charts, fonts, i18n, ranking, stats
 from models.errors import DomainError
-from models.report.data import Progress, step
+from models.report.data import Progress, ReportData, step
 
 CHARTS: dict[str, str] = {
     "by_domain": "overview.by_domain",
@@ -196,3 +196,17 @@ def charts_in_order(images: Mapping[str, bytes] | None) -> list[tuple[str, bytes
 def caption(key: str, number: int, lang: str) -> str:
     title = i18n.t(lang, CHARTS[key]) if key in CHARTS else key
     return i18n.t(lang, "report.figure", number=number, title=title)
+
+
+def alt_text(key: str, report: ReportData) -> str:
+    """The image's description: the chart's title and its top values in words."""
+    found = report.charts.get(key)
+    if found is not None:
+        return found.alt_text
+    return i18n.t(report.lang, CHARTS[key]) if key in CHARTS else key
+
+
+def summary(key: str, report: ReportData) -> str | None:
+    """The line printed under a chart's caption (None for a chart without one)."""
+    found = report.charts.get(key)
+    return None if found is None else found.summary

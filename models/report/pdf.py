@@ -24,7 +24,7 @@ from models.report.data import (
     theme_heading,
     theme_numbers,
 )
-from models.report.images import caption, charts_in_order
+from models.report.images import alt_text, caption, charts_in_order, summary
 from models.report.thaiwrap import wrap
 
 PDF_FAMILY = "Sarabun"
@@ -229,16 +229,21 @@ class _ReportPDF(FPDF):
         self.set_font(PDF_FAMILY, "", PDF_BODY_PT)
         self.ln(3)
 
-    def picture(self, png: bytes, caption: str) -> None:
+    def picture(self, png: bytes, caption: str, *, alt: str, said: str | None = None) -> None:
+        """The image (tagged with `alt`, read by screen readers), its caption and what it
+        says in words (`said`)."""
         pixels_wide, pixels_high = struct.unpack(">II", png[16:24])  # the PNG's IHDR
         width = self.epw
         height = width * pixels_high / pixels_wide
-        caption_height = self.line_height(10) + 4
+        caption_height = self.line_height(10) + 4 + (3 * self.line_height(10.5) if said else 0)
         if not self.fits(height + caption_height):
             self.add_page()
-        self.image(io.BytesIO(png), x=self.l_margin, y=self.get_y(), w=width, h=height)
+        image = io.BytesIO(png)
+        self.image(image, x=self.l_margin, y=self.get_y(), w=width, h=height, alt_text=alt)
         self.set_y(self.get_y() + height + 1)
-        self.text_block(caption, size=10.5, align="C", after=4, grey=True)
+        self.text_block(caption, size=10.5, align="C", after=1 if said else 4, grey=True)
+        if said:
+            self.text_block(said, size=10.5, align="C", after=4, grey=True)
 
     def rule(self) -> None:
         self.set_draw_color(120)
@@ -298,7 +303,9 @@ def to_pdf(
         number += 1
         pdf.heading(section_title(number, "report.charts", lang), 0)
         for n, (key, png) in enumerate(pictures, start=1):
-            pdf.picture(png, caption(key, n, lang))
+            pdf.picture(
+                png, caption(key, n, lang), alt=alt_text(key, report), said=summary(key, report)
+            )
     step(progress, 0.45, t("report.progress.document"))
 
     number += 1

@@ -32,7 +32,7 @@ from models.report.data import (
     theme_heading,
     theme_numbers,
 )
-from models.report.images import caption, charts_in_order
+from models.report.images import alt_text, caption, charts_in_order, summary
 from models.xmltext import xml_safe
 
 DOCX_FONT = "TH Sarabun New"
@@ -291,10 +291,16 @@ def to_docx(
         number += 1
         _heading(doc, section_title(number, "report.charts", lang), 1)
         for n, (key, png) in enumerate(pictures, start=1):
-            doc.add_picture(io.BytesIO(png), width=Cm(16))
+            shape = doc.add_picture(io.BytesIO(png), width=Cm(16))
+            # Word's "alt text" box, what a screen reader says for the picture.
+            shape._inline.docPr.set("descr", _xml_safe(alt_text(key, report)))
             doc.paragraphs[-1].alignment = centre
             doc.paragraphs[-1].paragraph_format.keep_with_next = True
-            _para(doc, caption(key, n, lang), style="Caption", size=14, align=centre)
+            said = summary(key, report)
+            title = _para(doc, caption(key, n, lang), style="Caption", size=14, align=centre)
+            if said:
+                title.paragraph_format.keep_with_next = True
+                _para(doc, said, size=14, color=_GREY, align=centre)
     step(progress, 0.35, t("report.progress.document"))
 
     number += 1
