@@ -432,14 +432,14 @@ def _form_rules(model: type[SQLModel], row: dict[str, Any]) -> None:
     """
     if model is Workshop:
         typed = {k: row[k] for k in WorkshopInput.model_fields}
-        row.update(workshops._clean_workshop(WorkshopInput(**typed)))
+        row.update(workshops.clean_workshop(WorkshopInput(**typed)))
     elif model is BreakoutGroup:
-        row["name"] = workshops._group_name(row["name"])
+        row["name"] = workshops.clean_group_name(row["name"])
     elif model is Domain:
-        row["name"], row["name_en"] = workshops._domain_names(row["name"], row["name_en"])
+        row["name"], row["name_en"] = workshops.clean_domain_names(row["name"], row["name_en"])
     elif model is Theme:
-        row["title"] = themes._title(row["title"])
-        row["description"] = themes._description(row["description"])
+        row["title"] = themes.clean_title(row["title"])
+        row["description"] = themes.clean_description(row["description"])
     elif model is Issue:
         issue = validate_issue(
             IssueInput(

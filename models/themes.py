@@ -111,13 +111,13 @@ def _check_unchanged(
                 raise DomainError("error.board.changed", who=event.actor)
 
 
-def _title(value: str) -> str:
+def clean_title(value: str) -> str:
     return text.clean(
         value, field="theme_title", required=True, max_length=MAX_TITLE, multiline=False
     )
 
 
-def _description(value: str) -> str:
+def clean_description(value: str) -> str:
     return text.clean(value, field="theme_description", max_length=4000)
 
 
@@ -158,7 +158,7 @@ def create_theme(
     seen: int | None = None,
 ) -> Theme:
     """A new theme, optionally with issues moved into it, as one undoable action."""
-    title, description = _title(title), _description(description)
+    title, description = clean_title(title), clean_description(description)
     issue_ids = list(issue_ids)
     with db.write(engine) as session:
         _workshop(session, workshop_id)
@@ -194,7 +194,7 @@ def update_theme(
     description: str = "",
     seen: int | None = None,
 ) -> Theme:
-    title, description = _title(title), _description(description)
+    title, description = clean_title(title), clean_description(description)
     with db.write(engine) as session:
         _workshop(session, workshop_id)
         theme = _theme(session, workshop_id, theme_id)
@@ -295,7 +295,7 @@ def split_theme(
     seen: int | None = None,
 ) -> Theme:
     """A new theme made of some issues of an existing one."""
-    title = _title(title)
+    title = clean_title(title)
     issue_ids = list(issue_ids)
     with db.write(engine) as session:
         _workshop(session, workshop_id)

@@ -32,7 +32,7 @@ class WorkshopInput(SQLModel):
     groups_score: bool = False
 
 
-def _clean_workshop(data: WorkshopInput) -> dict[str, Any]:
+def clean_workshop(data: WorkshopInput) -> dict[str, Any]:
     if data.ends_on < data.starts_on:
         raise DomainError("error.workshop.dates")
     if not 1 <= data.vote_budget <= MAX_VOTE_BUDGET:
@@ -80,7 +80,7 @@ def create_workshop(
     phase: Phase = Phase.SETUP,
 ) -> Workshop:
     """A new workshop with its groups and (Thai, English) domains, in one transaction."""
-    fields = _clean_workshop(data)
+    fields = clean_workshop(data)
     slug = slug or f"ws-{data.starts_on:%Y%m%d}-{secrets.token_hex(2)}"
     if not SLUG.match(slug):
         raise DomainError("error.workshop.slug", slug=slug)
@@ -114,7 +114,7 @@ def create_workshop(
 def update_workshop(
     engine: Engine, *, actor: str, workshop_id: int, data: WorkshopInput
 ) -> Workshop:
-    fields = _clean_workshop(data)
+    fields = clean_workshop(data)
     with db.write(engine) as session:
         workshop = _get(session, Workshop, workshop_id, "workshop")
         _check_cast_votes(session, workshop, fields)
@@ -182,12 +182,12 @@ def get_workshop(
 # --- groups ----------------------------------------------------------------------------
 
 
-def _group_name(name: str) -> str:
+def clean_group_name(name: str) -> str:
     return text.clean(name, field="group_name", required=True, max_length=200, multiline=False)
 
 
 def _insert_group(session: Session, workshop: Workshop, name: str, position: int) -> BreakoutGroup:
-    name = _group_name(name)
+    name = clean_group_name(name)
     clash = select(BreakoutGroup).where(
         BreakoutGroup.workshop_id == workshop.id, BreakoutGroup.name == name
     )
@@ -239,7 +239,7 @@ def add_group(engine: Engine, *, actor: str, workshop_id: int, name: str) -> Bre
 
 
 def rename_group(engine: Engine, *, actor: str, group_id: int, name: str) -> BreakoutGroup:
-    name = _group_name(name)
+    name = clean_group_name(name)
     with db.write(engine) as session:
         group = _get(session, BreakoutGroup, group_id, "group")
         clash = select(BreakoutGroup).where(
@@ -306,7 +306,7 @@ def remove_group(engine: Engine, *, actor: str, group_id: int) -> None:
 # --- domains ---------------------------------------------------------------------------
 
 
-def _domain_names(name: str, name_en: str) -> tuple[str, str]:
+def clean_domain_names(name: str, name_en: str) -> tuple[str, str]:
     return (
         text.clean(name, field="domain_name", required=True, max_length=200, multiline=False),
         text.clean(name_en, field="domain_name_en", max_length=200, multiline=False),
@@ -316,7 +316,7 @@ def _domain_names(name: str, name_en: str) -> tuple[str, str]:
 def _insert_domain(
     session: Session, workshop: Workshop, name: str, name_en: str, position: int
 ) -> Domain:
-    name, name_en = _domain_names(name, name_en)
+    name, name_en = clean_domain_names(name, name_en)
     clash = select(Domain).where(Domain.workshop_id == workshop.id, Domain.name == name)
     if session.exec(clash).first():
         raise DomainError("error.domain.name_taken", name=name)
@@ -367,7 +367,7 @@ def add_domain(
 def rename_domain(
     engine: Engine, *, actor: str, domain_id: int, name: str, name_en: str = ""
 ) -> Domain:
-    name, name_en = _domain_names(name, name_en)
+    name, name_en = clean_domain_names(name, name_en)
     with db.write(engine) as session:
         domain = _get(session, Domain, domain_id, "domain")
         clash = select(Domain).where(
