@@ -238,6 +238,10 @@ class Backend:
         a, b = both[: len(left)], both[len(left) :]
         return np.asarray((a @ b.T).todense())
 
+    def rows(self, blobs: Sequence[bytes]) -> np.ndarray:
+        """A dense model's vectors as unit rows (for callers that keep the matrix)."""
+        return self._dense(blobs)
+
     def _dense(self, blobs: Sequence[bytes]) -> np.ndarray:
         rows = [np.frombuffer(_payload(blob), dtype="<f2") for blob in blobs]
         if not rows:
@@ -537,6 +541,25 @@ def vector_for(text: str) -> bytes | None:
         return backend().encode_one(text)
     except Exception:
         log.exception("could not compute a sentence vector; it will be computed later")
+        return None
+
+
+@functools.lru_cache(maxsize=256)
+def _query_vector(setting_: str, text: str) -> bytes:
+    del setting_  # part of the cache key: a vector of another model must not be reused
+    return backend().encode_one(text)
+
+
+def query_vector(text: str) -> bytes | None:
+    """The vector of a text that is compared, not stored (a group's draft): cached, as a
+    pause in typing often sends the same text again; None while the model loads or fails."""
+    if loading():
+        preload()
+        return None
+    try:
+        return _query_vector(setting(), text)
+    except Exception:
+        log.exception("could not compute a sentence vector for a draft")
         return None
 
 

@@ -13,12 +13,13 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from models import db, ranking, suggest, themes, undo, workshops
+from models import db, embeddings, ranking, suggest, themes, undo, workshops
 from models.schema import AuditEvent, BreakoutGroup, Domain, Issue, Workshop
 
 # The columns a page shows or compares; the ORM is skipped (plain rows are ~20× faster).
@@ -134,6 +135,50 @@ def group_view(
     )
     hints = suggest.similar_among(mine, others) if mine and others else {}  # type: ignore[arg-type]
     return GroupView(mine, others, hints)
+
+
+# A draft shorter than this says too little to be compared (a word or two matches anything).
+DRAFT_MIN_CHARS = 8
+
+
+@functools.lru_cache(maxsize=64)
+def _hint_pool(view: GroupView) -> tuple[tuple[IssueRow, ...], np.ndarray | None]:
+    """Other groups' issues that have a vector from the current backend, oldest first, and
+    (dense models) their unit rows stacked once per version, not once per pause in typing."""
+    backend = embeddings.backend()
+    usable = tuple(
+        sorted((r for r in view.others if backend.fits(r.vector, r.statement)), key=lambda r: r.id)
+    )
+    matrix = backend.rows([r.vector for r in usable]) if backend.dense and usable else None  # type: ignore[misc]
+    return usable, matrix
+
+
+def draft_hints(view: GroupView, draft: str, *, limit: int = 3) -> list[suggest.Similar]:
+    """Other groups' statements close to what a group is still typing (not stored).
+
+    Empty before the reveal (`view.others` is empty then), for a draft too short to mean
+    much, and while a slow model is still loading (the hint must not wait for it).
+    """
+    draft = draft.strip()
+    if len(draft) < DRAFT_MIN_CHARS or not view.others or embeddings.loading():
+        return []
+    usable, matrix = _hint_pool(view)
+    if not usable:
+        return []
+    backend = embeddings.backend()
+    query = embeddings.query_vector(draft)
+    if query is None:
+        return []
+    if matrix is not None:
+        scores = matrix @ backend.rows([query])[0]
+    else:
+        scores = backend.similarity([query], [r.vector for r in usable])[0]  # type: ignore[misc]
+    order = np.argsort(-scores, kind="stable")[:limit]  # ties: the older issue first
+    return [
+        suggest.Similar(usable[i], float(scores[i]))  # type: ignore[arg-type]
+        for i in order
+        if scores[i] >= backend.duplicate_threshold
+    ]
 
 
 @functools.lru_cache(maxsize=64)

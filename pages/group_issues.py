@@ -179,6 +179,15 @@ with entry:
         )
 
 with listing:
+    if workshop.revealed and open_for_entry:  # on top: beside the form while it is typed in
+        _hints.typing_hints(
+            engine,
+            workshop.id,  # type: ignore[arg-type]
+            group.id,  # type: ignore[arg-type]
+            "new_statement",
+            names,
+            issues.MAX_STATEMENT,
+        )
     st.subheader(_ui.tr("issue.ours", count=len(mine)))
     if error := ss.pop("edit_error", None):
         _ui.show_error(error)
