@@ -13,6 +13,7 @@ from models import charts, dashboard, db, phases, thai, themes, votes, workshops
 from models.access import Identity
 from models.bootstrap import bootstrap
 from models.schema import Phase, Role
+from models.text import escape_markdown
 from tests.factories import add_issue, group_identity, make_workshop
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -101,6 +102,18 @@ def test_dashboard_page_for_a_viewer(tmp_path, monkeypatch, staff_env) -> None:
     assert at.metric[0].value == "16"
     assert at.metric[1].value == "16 / 20"
     assert len(at.get("plotly_chart")) == len(dashboard.CHARTS)
+    # Each chart is named by its summary (its accessible name), shown under it as text.
+    now = dashboard.latest(engine, workshop.id, "th")  # type: ignore[arg-type]
+    alts = {chart.proto.alt for chart in at.get("plotly_chart")}
+    assert alts == {table.alt_text for table in now.tables.values()}
+    captions = [caption.value for caption in at.caption]
+    summary = now.tables["by_domain"].summary
+    assert summary.startswith("มากที่สุด: ") and escape_markdown(summary) in captions
+    # "Show as tables": every chart becomes a table of its data, the summary stays.
+    at.toggle(key="charts_as_tables").set_value(True).run()
+    assert not at.exception and not at.get("plotly_chart")
+    assert len(at.table) == len(dashboard.CHARTS)
+    assert escape_markdown(summary) in [caption.value for caption in at.caption]
 
 
 def test_version_is_shared_for_a_moment(engine) -> None:

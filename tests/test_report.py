@@ -481,6 +481,25 @@ def test_docx_embeds_the_charts_and_keeps_text_plain(
     assert "[ซ่อนโดยผู้ดำเนินการประชุม: ซ้ำกับประเด็นอื่น]" in texts
 
 
+def _top_three_domains(report_data: report.ReportData) -> list[str]:
+    ranked = sorted(report_data.by_domain, key=lambda item: -item[1])
+    return [f"{name} ({count}" for name, count in ranked[:3]]
+
+
+def test_docx_charts_carry_alt_text_and_a_summary(
+    docx_file: Any, data_th: report.ReportData
+) -> None:
+    """Word's alt text (the picture's descr) names each chart and its top three values."""
+    said = [shape._inline.docPr.get("descr") for shape in docx_file.inline_shapes]
+    assert said == [data_th.charts[key].alt_text for key in report.CHARTS]
+    assert said[0].startswith("จำนวนประเด็นแยกตามด้าน. มากที่สุด: ")
+    positions = [said[0].index(name) for name in _top_three_domains(data_th)]
+    assert positions == sorted(positions)  # most first
+    assert "คะแนนเสียงสูงสุด: 1. " in said[2] and "อันดับต้น: 1. " in said[3]
+    texts = [p.text for p in docx_file.paragraphs]
+    assert data_th.charts["heatmap"].summary in texts  # printed under its caption too
+
+
 # --- PDF ------------------------------------------------------------------------------------------
 
 
@@ -528,6 +547,27 @@ def test_pdf_pages_images_and_outline(pdf_bytes: bytes, images: dict[str, bytes]
         assert "1. สรุปภาพรวม" in outline
     finally:
         document.close()
+
+
+def test_pdf_charts_carry_alt_text(pdf_bytes: bytes, data_th: report.ReportData) -> None:
+    """Each image is a tagged /Figure whose /Alt is the chart's summary (screen readers)."""
+    root = PdfReader(io.BytesIO(pdf_bytes)).trailer["/Root"]
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, dict):
+            if node.get("/S") == "/Figure":
+                found.append(str(node["/Alt"]))
+            walk(node.get("/K"))
+        elif isinstance(node, list):
+            for kid in node:
+                walk(kid)
+
+    walk(root["/StructTreeRoot"])
+    assert found == [data_th.charts[key].alt_text for key in report.CHARTS]
+    assert all(name in found[0] for name in _top_three_domains(data_th))
+    assert _squash(data_th.charts["by_domain"].summary) in _pdf_text(pdf_bytes)
 
 
 def test_pdf_is_reproducible(data_th: report.ReportData) -> None:
