@@ -313,7 +313,9 @@ def impact_feasibility_spec(ranked: list[RankedTheme], lang: str) -> Spec:
             "cliponaxis": False,
             "marker": {
                 "size": [22 + 3 * min(r.votes, 12)],
-                "color": ACCENT,  # opaque: white on it stays 6:1
+                "color": ACCENT,
+                # Opaque (plotly.js makes bubbles 0.7 unless told): white on it stays 6:1.
+                "opacity": 1,
                 "line": {"color": "#222", "width": 1},
             },
         }
