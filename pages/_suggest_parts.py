@@ -387,13 +387,14 @@ def sort_panel(
 def _rows(
     placements: list[suggest.Placement], issues: dict[int, Any], groups: dict[int, str]
 ) -> pd.DataFrame:
-    """One row per proposed issue: number, group, statement, confidence."""
+    """One row per proposed issue: number, confidence (before the long text, so a narrow
+    screen still shows it), group, statement."""
     return pd.DataFrame(
         {
             "no": [p.issue_id for p in placements],
+            "confidence": [p.confidence for p in placements],
             "group": [groups.get(issues[p.issue_id].group_id, "") for p in placements],
             "statement": [issues[p.issue_id].statement for p in placements],
-            "confidence": [p.confidence for p in placements],
         }
     )
 
