@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from models import access, admission, workshops
+from models import access, admission, embeddings, workshops
 from models.access import Identity
 from models.errors import DomainError
 from models.i18n import LANGS
@@ -177,6 +177,12 @@ def _navigation() -> StreamlitPage:
     _page_names.update({id(page): name for page, name in zip(pages, allowed, strict=True)})
     return st.navigation([*pages, home])
 
+
+# The process's start, as far as the app can see it (`streamlit run` has no hook of its own,
+# and this file runs on every rerun): the first run starts loading the sentence model and
+# re-embedding what another model stored, in the background; `preload` runs it once per
+# process and database, so later runs pay a set lookup and no page's run waits for it.
+embeddings.preload(_ui.engine())
 
 # Sessions nobody has identified yet take turns (models/admission.py): a storm of new
 # tabs must not slow the groups already at work.

@@ -503,16 +503,18 @@ def loading() -> bool:
 
 def preload(engine: Engine | None = None) -> None:
     """Load (and run once) the model in the background, so the first stored issue is fast;
-    with `engine`, then recompute the stored vectors another model made (`reembed`)."""
+    with `engine`, then recompute the stored vectors another model made (`reembed`).
+
+    Once per process and database: app.py calls it on every run (its first run is the
+    process's start as far as the app can tell); the later calls cost a set lookup."""
 
     def warm() -> None:
         try:
             backend().encode(["ครู"])
+            if engine is not None:
+                reembed(engine)
         except Exception:  # a failure here shows again, and is handled, where it matters
-            log.exception("preloading the sentence model failed")
-            return
-        if engine is not None:
-            reembed(engine)
+            log.exception("preloading the sentence model or re-embedding failed")
 
     with _starting:
         key = (setting(), str(engine.url) if engine is not None else "")
