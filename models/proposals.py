@@ -55,7 +55,7 @@ class Stored:
     created_at: dt.datetime
     payload: Mapping[str, Any]
 
-    @property
+    @functools.cached_property  # built once per version, shared: callers must not mutate
     def suggestions(self) -> suggest.Suggestions:
         """The themes of a "suggest themes" proposal, as models.suggest made them."""
         data = self.payload
@@ -75,12 +75,12 @@ class Stored:
             str(data.get("fallback", "")),
         )  # fmt: skip
 
-    @property
+    @functools.cached_property
     def pairs(self) -> list[tuple[int, int, float]]:
         """Likely duplicates found with the themes: (earlier id, later id, similarity)."""
         return [(int(a), int(b), float(s)) for a, b, s in self.payload.get("pairs", [])]
 
-    @property
+    @functools.cached_property
     def placements(self) -> list[suggest.Placement]:
         """Every issue of a "sort the rest" proposal: its theme (None: unsure) and confidence."""
         return [
