@@ -59,6 +59,7 @@ _SEPARATOR = b"\n"
 _SPACES = re.compile(r"\s+")
 LEXICAL_BITS = 18  # 262,144 hashed n-gram columns: few collisions among a workshop's words
 LEXICAL_ORDERS = (1, 2, 3)
+RECENT = 256  # texts whose vectors a backend keeps (drafts being typed, then stored)
 
 
 @functools.lru_cache(maxsize=20_000)  # pythainlp's normalize costs ~0.5 ms; pages ask per rerun
@@ -159,6 +160,8 @@ class Backend:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._recent: dict[str, bytes] = {}  # prepared text -> vector, oldest first
+        self._recent_lock = threading.Lock()
         self._dimension = DIMENSIONS.get(self.tag)  # dense: learnt at the first encode
 
     @property
@@ -190,6 +193,19 @@ class Backend:
 
     def encode_one(self, text: str) -> bytes:
         return self.encode([text])[0]
+
+    def recent_one(self, text: str) -> bytes:
+        """`encode_one`, remembering the last RECENT texts by what the model reads: a pause
+        in typing sends the same draft again, and the submit that follows stores it."""
+        key = prepare(text)
+        found = self._recent.get(key)
+        if found is None:
+            found = self.encode_one(key)  # `prepare` is idempotent: the same vector
+            with self._recent_lock:
+                self._recent[key] = found
+                while len(self._recent) > RECENT:
+                    self._recent.pop(next(iter(self._recent)))
+        return found
 
     def owns(self, blob: bytes | None) -> bool:
         """True if this backend made `blob` (for whatever text)."""
@@ -540,26 +556,22 @@ def vector_for(text: str) -> bytes | None:
         preload()
         return None
     try:
-        return backend().encode_one(text)
+        # After the reveal the draft's hint has usually computed it already (query_vector).
+        return backend().recent_one(text)
     except Exception:
         log.exception("could not compute a sentence vector; it will be computed later")
         return None
 
 
-@functools.lru_cache(maxsize=256)
-def _query_vector(setting_: str, text: str) -> bytes:
-    del setting_  # part of the cache key: a vector of another model must not be reused
-    return backend().encode_one(text)
-
-
 def query_vector(text: str) -> bytes | None:
-    """The vector of a text that is compared, not stored (a group's draft): cached, as a
-    pause in typing often sends the same text again; None while the model loads or fails."""
+    """The vector of a text that is compared, not stored (a group's draft): cached by what
+    the model reads, as a pause in typing often sends the same text again and the submit
+    that follows stores it (`vector_for`); None while the model loads or fails."""
     if loading():
         preload()
         return None
     try:
-        return _query_vector(setting(), text)
+        return backend().recent_one(text)
     except Exception:
         log.exception("could not compute a sentence vector for a draft")
         return None

@@ -58,3 +58,4 @@ def test_query_vector_is_the_stored_kind_and_cached() -> None:
     first = embeddings.query_vector(DRAFT)
     assert first is not None and embeddings.backend().fits(first, DRAFT)
     assert embeddings.query_vector(DRAFT) is first  # a second pause on the same text
+    assert embeddings.vector_for(f"  {DRAFT}\n") is first  # then stored: no second encode
