@@ -323,25 +323,53 @@ def restore_command(ctx: click.Context, slug: str | None, file: Path) -> None:
     "--output",
     required=True,
     type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
-    help="CSV to write: the input plus `theme` and `theme_label` ('-' for standard output).",
+    help="CSV to write: the input plus `theme` and `theme_label`, or with seed rows "
+    "`theme` filled in and `confidence` ('-' for standard output).",
 )
 @click.option(
     "--themes", "count", type=click.IntRange(1), help="How many themes (default: automatic)."
 )
 @click.option("--within-domain", is_flag=True, help="Group each `domain` separately.")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    help=f"With seed rows: the confidence below which a row stays unsorted "
+    f"(default {suggest.SORT_THRESHOLD}).",
+)
 @click.pass_context
 def suggest_themes_command(
-    ctx: click.Context, input_file: Path, output: str, count: int | None, within_domain: bool
+    ctx: click.Context,
+    input_file: Path,
+    output: str,
+    count: int | None,
+    within_domain: bool,
+    threshold: float | None,
 ) -> None:
-    """Suggest themes for a CSV/XLSX of issues (a `text` column, optionally `domain`)."""
+    """Suggest themes for a CSV/XLSX of issues (a `text` column, optionally `domain`).
+
+    Rows whose `theme` column is filled are seeds: every other row gets the theme of the
+    seeds it is nearest to, or stays empty when unsure.
+    """
     df = io_issues.read_table(input_file.read_bytes(), input_file.name)
-    table, result = suggest.suggest_table(df, k=count, within_domain=within_domain)
+    if suggest.seeded(df):
+        table, done = suggest.sort_table(df, threshold=threshold)
+        message = t(
+            _lang(ctx),
+            "suggest.cli_sorted",
+            sorted=done.sorted,
+            rows=done.sorted + done.unsure,
+            themes=done.themes,
+            unsure=done.unsure,
+            backend=done.backend,
+        )
+    else:
+        table, result = suggest.suggest_table(df, k=count, within_domain=within_domain)
+        message = t(
+            _lang(ctx), "suggest.cli_done", rows=len(table), themes=result.k, backend=result.backend
+        )
     with click.open_file(output, "wb", atomic=output != "-") as fh:
         fh.write(table.to_csv(index=False).encode("utf-8-sig"))
-    done = t(
-        _lang(ctx), "suggest.cli_done", rows=len(table), themes=result.k, backend=result.backend
-    )
-    click.echo(done, err=output == "-")
+    click.echo(message, err=output == "-")
 
 
 def _sqlite_database(lang: str) -> Path:

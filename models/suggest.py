@@ -24,6 +24,7 @@ from sqlmodel import col, select
 
 from models import audit, db, embeddings, text, thai, themes
 from models.errors import DomainError
+from models.io_issues import HEADER_ALIASES
 from models.schema import Issue, Theme
 
 MAX_THEMES = 40  # more than a facilitator can read on one board
@@ -790,17 +791,14 @@ def suggest_table(
     """The table plus `theme` (1, 2, …; largest first) and `theme_label` for each row.
 
     Needs a `text` column (or a header the import accepts for it); `domain` is optional
-    and used by `within_domain`. Rows with no text get no theme.
+    and used by `within_domain`. Rows with no text get no theme. A `theme` column with
+    values in some rows is replaced (the command sorts such a table with `sort_table`).
     """
-    from models.io_issues import HEADER_ALIASES
-
-    text_column = _column(df, "text", HEADER_ALIASES["text"])
-    if text_column is None:
-        raise DomainError("error.import.columns", columns="text")
+    text_column = _text_column(df)
     domain_column = _column(df, "domain", HEADER_ALIASES["domain"])
     if within_domain and domain_column is None:
         raise DomainError("error.import.columns", columns="domain")
-    statements = ["" if pd.isna(v) else str(v).strip() for v in df[text_column]]
+    statements = _statements(df, text_column)
     rows = [i for i, statement in enumerate(statements) if statement]
     backend = embeddings.backend()
     result = suggest(
@@ -816,8 +814,94 @@ def suggest_table(
     labels = [""] * len(df)
     for number, theme in enumerate(result.themes, 1):
         for row in theme.issue_ids:
-            numbers[row], labels[row] = number, theme.label
+            # A name is a statement: text a spreadsheet would run as a formula is defused.
+            numbers[row], labels[row] = number, str(text.neutralize_formula(theme.label))
     out = df.copy()
+    theme_column = _column(df, "theme")
+    if theme_column is not None and theme_column != "theme":
+        out = out.drop(columns=[theme_column])  # an empty `Theme` column: replaced
     out["theme"] = pd.array(numbers, dtype="Int64")
     out["theme_label"] = labels
     return out, result
+
+
+@dataclass(frozen=True)
+class Sorted:
+    """What `sort_table` did, for the command's message."""
+
+    seeds: int  # rows that came with a theme
+    themes: int  # distinct seed themes
+    sorted: int  # other rows given one of them
+    unsure: int  # other rows left empty (below the threshold)
+    backend: str
+
+
+def seeded(df: pd.DataFrame) -> bool:
+    """Whether the table carries seed rows: a `theme` column filled for some rows with text."""
+    return bool(_seeds(df, _text_column(df)))
+
+
+def sort_table(df: pd.DataFrame, *, threshold: float | None = None) -> tuple[pd.DataFrame, Sorted]:
+    """Seeded sorting of a table: rows with text and a `theme` are the seeds; every other
+    row with text gets one of the seeds' `theme` values (empty when unsure; formula-looking
+    ones defused) and a `confidence` (0..1, empty for seed rows). Seed rows are unchanged."""
+    text_column = _text_column(df)
+    theme_column = _column(df, "theme")
+    seeds = _seeds(df, text_column)
+    if theme_column is None or not seeds:
+        raise DomainError("error.import.columns", columns="theme")
+    statements = _statements(df, text_column)
+    rest = [i for i, statement in enumerate(statements) if statement and i not in seeds]
+    backend = embeddings.backend()
+    by_theme: dict[str, list[int]] = {}
+    for row, value in seeds.items():
+        by_theme.setdefault(value, []).append(row)
+    # Other rows get what the first seed row of their theme holds; a cell this command
+    # writes never runs as a formula (the seed rows themselves are the user's own cells).
+    written = {
+        value: text.neutralize_formula(df[theme_column].iloc[rows[0]])
+        for value, rows in by_theme.items()
+    }
+    blobs = backend.encode([statements[i] for i in (*seeds, *rest)])
+    blob_of = dict(zip((*seeds, *rest), blobs, strict=True))
+    found = sort_rest(
+        {value: [blob_of[r] for r in rows] for value, rows in by_theme.items()},
+        [blob_of[r] for r in rest],
+        threshold=threshold,
+        backend=backend,
+    )
+    out = df.copy()
+    values = out[theme_column].astype("object")
+    confidence: list[float | None] = [None] * len(df)
+    for row, (value, score) in zip(rest, found, strict=True):
+        values.iloc[row] = written[value] if value is not None else ""
+        confidence[row] = round(score, 3)
+    out[theme_column] = values
+    out["confidence"] = pd.array(confidence, dtype="Float64")
+    placed = sum(value is not None for value, _ in found)
+    return out, Sorted(len(seeds), len(by_theme), placed, len(rest) - placed, backend.name)
+
+
+def _text_column(df: pd.DataFrame) -> str:
+    text_column = _column(df, "text", HEADER_ALIASES["text"])
+    if text_column is None:
+        raise DomainError("error.import.columns", columns="text")
+    return text_column
+
+
+def _statements(df: pd.DataFrame, text_column: str) -> list[str]:
+    return ["" if pd.isna(v) else str(v).strip() for v in df[text_column]]
+
+
+def _seeds(df: pd.DataFrame, text_column: str) -> dict[int, str]:
+    """Row number -> its `theme` for the rows that have both text and a theme (a seed's
+    theme is kept as written; only surrounding spaces are ignored when grouping)."""
+    theme_column = _column(df, "theme")
+    if theme_column is None:
+        return {}
+    statements = _statements(df, text_column)
+    found = {}
+    for row, value in enumerate(df[theme_column]):
+        if statements[row] and not pd.isna(value) and str(value).strip():
+            found[row] = str(value).strip()
+    return found

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from pythainlp.tokenize import word_tokenize
 from sklearn.metrics import adjusted_rand_score
 from sqlmodel import select
 
@@ -293,3 +294,126 @@ def test_duplicates_across_groups(grouping) -> None:
     assert [
         s.issue.id for s in suggest.similar_to("ครูไม่เพียงพอต่อจำนวนนักเรียน", [added[0], added[3]])
     ] == [added[0].id]
+
+
+# --- Louvain, seeded sorting, names (issue #13) -------------------------------------------
+
+
+def _pieces(groups: int, size: int, seed: int = 0) -> np.ndarray:
+    """`groups` tight, far-apart clusters of `size` points: an 8-nearest-neighbour graph of
+    them falls into separate pieces, which Louvain alone cannot bring down to k."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((groups, 64))
+    return np.repeat(centres, size, axis=0) + 0.01 * rng.standard_normal((groups * size, 64))
+
+
+def test_louvain_is_deterministic_and_capped() -> None:
+    points = _pieces(60, 10)  # 600 issues in 60 clear themes: more than MAX_THEMES
+    unit = suggest._centre(points)
+    similarity = unit @ unit.T
+    direct = suggest._louvain(unit, similarity, 12)
+    assert direct is not None and direct.max() + 1 == 12  # merged down, not the Ward cut
+    for piece in range(60):  # a clear theme is never split by the merge
+        assert len(set(direct[piece * 10 : piece * 10 + 10])) == 1
+    labels, k = suggest.cluster(points)
+    assert k <= suggest.MAX_THEMES and labels.max() + 1 == k
+    again, k_again = suggest.cluster(points.copy())
+    assert k_again == k and list(again) == list(labels)
+    assert suggest.cluster(points, 7)[1] == 7  # a number asked for is kept exactly
+
+
+def test_louvain_and_ward_agree_on_clear_themes() -> None:
+    points = _pieces(5, 12, seed=3)
+    for method in ("louvain", "ward"):
+        labels, k = suggest.cluster(points, method=method)
+        assert k == 5, method
+        assert sorted(np.bincount(labels)) == [12] * 5, method
+
+
+def _fake(points: dict[str, list[float]]) -> embeddings.Backend:
+    return embeddings.Backend(
+        "fake", "fake", 0.9, lambda texts: np.array([points[t] for t in texts], dtype=float)
+    )
+
+
+def test_sort_rest_places_clear_cases_and_leaves_ambiguous_ones() -> None:
+    # Two themes laid out symmetrically (swap axes 0 and 1 and one becomes the other), a
+    # third apart; one statement exactly between the first two.
+    axes = np.eye(12)
+    points: dict[str, list[float]] = {}
+    for n, theme in enumerate(["teachers", "budget", "buildings"]):
+        for i in range(7):
+            points[f"{theme}{i}"] = list(axes[n] + 0.1 * axes[3 + i])
+    points["between"] = list((axes[0] + axes[1]) / np.sqrt(2))
+    backend = _fake(points)
+    blobs = dict(zip(points, backend.encode(list(points)), strict=True))
+    seeds = {t: [blobs[f"{t}{i}"] for i in range(3)] for t in ("teachers", "budget", "buildings")}
+    clear = [f"{t}{i}" for t in ("teachers", "budget") for i in range(3, 7)]
+    found = suggest.sort_rest(seeds, [blobs[n] for n in [*clear, "between"]], backend=backend)
+    assert [theme for theme, _ in found[:8]] == ["teachers"] * 4 + ["budget"] * 4
+    assert all(suggest.SORT_THRESHOLD <= c <= 1 for _, c in found[:8])
+    assert found[8][0] is None and 0 <= found[8][1] < suggest.SORT_THRESHOLD
+    loose = suggest.sort_rest(seeds, [blobs["between"]], threshold=0.0, backend=backend)
+    assert loose[0][0] in {"teachers", "budget"}  # with no bar at all, it goes somewhere
+    assert suggest.sort_rest({}, [blobs["between"]], backend=backend) == [(None, 0.0)]
+    assert suggest.sort_rest(seeds, [], backend=backend) == []
+
+
+def test_sort_rest_confidence_means_something(eval_vectors: list[bytes]) -> None:
+    """3 seeds per theme of the evaluation set, default backend (USE in the tests): issues
+    above the threshold are placed right more often than the ones left unsorted."""
+    _, _, truth = evaluation()
+    rng = np.random.default_rng(0)
+    seeds: dict[str, list[int]] = {}
+    for theme in sorted(set(truth)):
+        members = [i for i, t in enumerate(truth) if t == theme]
+        seeds[theme] = [int(i) for i in rng.choice(members, 3, replace=False)]
+    chosen = {i for rows in seeds.values() for i in rows}
+    rest = [i for i in range(len(truth)) if i not in chosen]
+    found = suggest.sort_rest(
+        {t: [eval_vectors[i] for i in rows] for t, rows in seeds.items()},
+        [eval_vectors[i] for i in rest],
+        threshold=0.0,
+    )
+    right = np.array([truth[i] == theme for i, (theme, _) in zip(rest, found, strict=True)])
+    sure = np.array([c >= suggest.SORT_THRESHOLD for _, c in found])
+    assert 0.3 < sure.mean() < 1.0
+    assert right[sure].mean() > right[~sure].mean() + 0.15
+    assert right[sure].mean() > 0.5
+
+
+def test_sort_for_workshop_uses_the_boards_themes_as_seeds(grouping) -> None:
+    engine, workshop, added = grouping
+    teachers = themes.create_theme(
+        engine,
+        actor="facilitator",
+        workshop_id=workshop.id,
+        title="ครู",
+        issue_ids=[added[0].id, added[1].id],
+    )
+    budget = themes.create_theme(
+        engine, actor="facilitator", workshop_id=workshop.id, title="งบ", issue_ids=[added[3].id]
+    )
+    themes.create_theme(engine, actor="facilitator", workshop_id=workshop.id, title="ว่าง")
+    placements = suggest.sort_for_workshop(engine, workshop.id, threshold=0.0)
+    assert [p.issue_id for p in placements] == [added[2].id, added[4].id, added[5].id]
+    assert {p.theme_id for p in placements} <= {teachers.id, budget.id}  # never the empty one
+    assert all(0.0 <= p.confidence <= 1.0 for p in placements)
+    strict = suggest.sort_for_workshop(engine, workshop.id, threshold=1.01)
+    assert [p.theme_id for p in strict] == [None] * 3
+    assert [p.confidence for p in strict] == [p.confidence for p in placements]
+
+
+def test_a_name_is_the_central_statement_cut_between_words() -> None:
+    long = (
+        "ครูในโรงเรียนขนาดเล็กต้องสอนหลายชั้นเรียนพร้อมกันเพราะจำนวนครูไม่ครบชั้น "
+        "ทำให้นักเรียนได้รับการดูแลไม่ทั่วถึงและผลสัมฤทธิ์ทางการเรียนต่ำลงทุกปี"
+    )
+    name = suggest.short_name(long)
+    assert name.endswith("…") and len(name) <= suggest.NAME_LENGTH
+    body = name.removesuffix("…")
+    assert long.startswith(body) and len(body) >= 30
+    words = word_tokenize(long, engine="newmm", keep_whitespace=True)
+    assert len(body) in set(np.cumsum([len(w) for w in words])) or long[len(body)] == " "
+    assert suggest.short_name("  ครูไม่พอ\n ต้องสอนควบชั้น ") == "ครูไม่พอ ต้องสอนควบชั้น"
+    assert suggest.short_name("x" * 200) == "x" * 59 + "…"  # one unbreakable "word"
