@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -245,3 +246,96 @@ def test_phase_shows_and_sets(cli_engine: Engine, workshop: Workshop) -> None:
     assert stored.phase == "vote" and stored.phase_deadline is not None
     assert next_undo(cli_engine, stored.id).actor == "cli"
     assert run("phase", "--workshop", SLUG, "dance").exit_code == 2
+
+
+# --- suggest-themes with seed rows (issue #13) -------------------------------------------
+
+
+def _seeded_input(tmp_path: Path) -> tuple[Path, list[dict[str, str]], dict[str, str]]:
+    """Four themes of the evaluation set: three seed rows each (one theme named like a
+    formula), the rest with an empty theme, plus a row without text."""
+    import csv
+
+    data = Path(__file__).resolve().parent.parent / "benchmarks" / "data" / "thai_problems.csv"
+    with data.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    names = {
+        "teacher_shortage": "ครูไม่พอ",
+        "budget_late": "งบล่าช้า",
+        "data_systems": '=HYPERLINK("http://x","ระบบข้อมูล")',
+        "workload": "ภาระงาน",
+    }
+    chosen = [r for r in rows if r["theme"] in names]
+    seen: dict[str, int] = {}
+    table = []
+    for r in chosen:
+        seen[r["theme"]] = seen.get(r["theme"], 0) + 1
+        seed = seen[r["theme"]] <= 3
+        table.append(
+            {"text": r["text"], "theme": names[r["theme"]] if seed else "", "truth": r["theme"]}
+        )
+    table.append({"text": "", "theme": "", "truth": ""})
+    source = tmp_path / "seeded.csv"
+    with source.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, ["text", "theme", "truth"])
+        writer.writeheader()
+        writer.writerows(table)
+    return source, table, names
+
+
+def test_suggest_themes_sorts_the_rest_into_the_seed_themes(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from models import suggest
+
+    source, table, names = _seeded_input(tmp_path)
+    out_path = tmp_path / "out.csv"
+    result = run("--lang", "en", "suggest-themes", str(source), "-o", str(out_path))
+    assert result.exit_code == 0, result.output
+    assert "seed themes" in result.output and "left unsorted" in result.output
+    out = pd.read_csv(out_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert list(out.columns) == ["text", "theme", "truth", "confidence"]
+    assert list(out["text"]) == [r["text"] for r in table]
+    written = dict(names)
+    written["data_systems"] = "'" + names["data_systems"]  # written by us: defused
+    placed = right = 0
+    for row, given in zip(out.to_dict("records"), table, strict=True):
+        if given["theme"] or not given["text"]:  # seed rows and empty rows: unchanged
+            assert row["theme"] == given["theme"] and row["confidence"] == ""
+            continue
+        confidence = float(row["confidence"])
+        assert 0.0 <= confidence <= 1.0
+        if confidence < suggest.SORT_THRESHOLD:
+            assert row["theme"] == ""  # unsure: left for the facilitator
+            continue
+        assert row["theme"] in written.values()  # only the seeds' own themes
+        placed += 1
+        right += row["theme"] == written[given["truth"]]
+    assert placed >= 5 and right / placed > 0.6
+    # A higher bar leaves more rows unsorted; nothing is ever invented.
+    strict = run("--lang", "en", "suggest-themes", str(source), "-o", "-", "--threshold", "0.9")
+    assert strict.exit_code == 0, strict.output
+    strict_out = pd.read_csv(
+        io.StringIO(strict.stdout.lstrip("\ufeff")), dtype=str, keep_default_na=False
+    )
+    filled = (strict_out["theme"] != "") & (strict_out["confidence"] != "")
+    assert filled.sum() < placed
+    assert (strict_out.loc[filled, "confidence"].astype(float) >= 0.9).all()
+
+
+def test_suggest_themes_with_an_empty_theme_column_groups_automatically(tmp_path: Path) -> None:
+    import pandas as pd
+
+    source, _, _ = _seeded_input(tmp_path)
+    frame = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame["theme"] = ""
+    frame.to_csv(source, index=False)
+    out_path = tmp_path / "out.csv"
+    result = run(
+        "--lang", "en", "suggest-themes", str(source), "-o", str(out_path), "--themes", "4"
+    )
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(out_path, encoding="utf-8-sig")
+    assert set(out["theme"].dropna()) == {1, 2, 3, 4} and "confidence" not in out.columns
+    labels = out["theme_label"].dropna()
+    assert not labels.str.startswith(("=", "+", "-", "@")).any()  # names are defused
