@@ -121,9 +121,24 @@ class GroupView:
     hints: dict[int, list[suggest.Similar]]  # our issue id -> other groups' close statements
 
 
-@functools.lru_cache(maxsize=64)
 def group_view(
     engine: Engine, workshop_id: int, group_id: int, revealed: bool, at_version: Version
+) -> GroupView:
+    """What the group's page shows at `at_version`. While a slow model is still loading
+    (the first minute after a start) the hints wait for it, not the page: the view is
+    built without them, and once more when the model is there."""
+    ready = not embeddings.loading()
+    return _group_view(engine, workshop_id, group_id, revealed, at_version, ready)
+
+
+@functools.lru_cache(maxsize=64)
+def _group_view(
+    engine: Engine,
+    workshop_id: int,
+    group_id: int,
+    revealed: bool,
+    at_version: Version,
+    model_ready: bool,
 ) -> GroupView:
     rows = issue_rows(engine, workshop_id, at_version)
     newest_first = sorted(rows, key=lambda r: (r.created_at, r.id), reverse=True)
@@ -133,7 +148,11 @@ def group_view(
         if revealed
         else ()
     )
-    hints = suggest.similar_among(mine, others) if mine and others else {}  # type: ignore[arg-type]
+    hints = (
+        suggest.similar_among(mine, others)  # type: ignore[arg-type]
+        if mine and others and model_ready
+        else {}
+    )
     return GroupView(mine, others, hints)
 
 

@@ -59,3 +59,25 @@ def test_query_vector_is_the_stored_kind_and_cached() -> None:
     assert first is not None and embeddings.backend().fits(first, DRAFT)
     assert embeddings.query_vector(DRAFT) is first  # a second pause on the same text
     assert embeddings.vector_for(f"  {DRAFT}\n") is first  # then stored: no second encode
+
+
+def test_pages_do_not_wait_for_a_loading_model(engine, monkeypatch) -> None:
+    """The first minute after a start EmbeddingGemma loads in the background: a group's
+    page is drawn without hints meanwhile (asking the model would wait for it), then
+    with them once it is there, at the same version of the workshop."""
+    workshop = factories.make_workshop(engine, groups=2)
+    mine = factories.add_issue(engine, workshop, group=0, statement=DRAFT)
+    factories.add_issue(engine, workshop, group=1, statement=THEIRS)
+    phases.set_reveal(engine, actor="facilitator", workshop_id=workshop.id, revealed=True)
+    loaded = embeddings.backend()
+
+    def waits() -> embeddings.Backend:
+        raise AssertionError("a page asked the loading model")
+
+    monkeypatch.setattr(embeddings, "loading", lambda: True)
+    monkeypatch.setattr(embeddings, "backend", waits)
+    assert _view(engine, workshop, 0).hints == {}
+    assert views.draft_hints(_view(engine, workshop, 0), DRAFT) == []
+    monkeypatch.setattr(embeddings, "loading", lambda: False)
+    monkeypatch.setattr(embeddings, "backend", lambda: loaded)
+    assert list(_view(engine, workshop, 0).hints) == [mine.id]
