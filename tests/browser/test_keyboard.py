@@ -114,6 +114,12 @@ def press(page: Page, key: str) -> None:
     wait_idle(page)
 
 
+def said(page: Page, text: str) -> None:
+    """The page reports the command's result: waited for before the database is read (on
+    a loaded machine the run may start after wait_idle has stopped waiting for it)."""
+    expect(page.locator("[data-testid='stAlert']", has_text=text).first).to_be_visible()
+
+
 def heading(page: Page, text: str) -> None:
     expect(page.locator("h1", has_text=text)).to_be_visible()
 
@@ -147,6 +153,7 @@ def test_group_works_by_keyboard(desk: Page, room: Server) -> None:
     page.keyboard.press("Space")
     tab_to(page, "[data-testid='stFormSubmitButton'] button", "บันทึกประเด็นปัญหา")
     press(page, "Enter")
+    said(page, "บันทึกแล้ว")
     stored = issues.group_issues(room.engine, group.id)  # type: ignore[arg-type]
     assert [i.statement for i in stored] == [statement]
     issue = stored[0]
@@ -163,20 +170,21 @@ def test_group_works_by_keyboard(desk: Page, room: Server) -> None:
     page.keyboard.type(edited)
     tab_to(page, f".st-key-issue_{issue.id} button", "บันทึก")
     press(page, "Enter")
-    assert [i.statement for i in issues.group_issues(room.engine, group.id)] == [edited]  # type: ignore[arg-type]
     expect(page.locator(f".st-key-issue_{issue.id} [data-testid='stText']")).to_have_text(edited)
+    assert [i.statement for i in issues.group_issues(room.engine, group.id)] == [edited]  # type: ignore[arg-type]
 
     # Delete it, undo the delete.
     tab_to(page, f".st-key-edit_{issue.id} button")
     press(page, "Enter")
     tab_to(page, f".st-key-issue_{issue.id} button", "ลบ")
     press(page, "Enter")
-    assert issues.group_issues(room.engine, group.id) == []  # type: ignore[arg-type]
+    said(page, "ลบประเด็นแล้ว")
     expect(page.locator(f".st-key-issue_{issue.id}")).to_have_count(0)
+    assert issues.group_issues(room.engine, group.id) == []  # type: ignore[arg-type]
     tab_to(page, ".st-key-undo_delete_button button", back=True)
     press(page, "Enter")
-    assert [i.statement for i in issues.group_issues(room.engine, group.id)] == [edited]  # type: ignore[arg-type]
     expect(page.locator(f".st-key-issue_{issue.id} [data-testid='stText']")).to_have_text(edited)
+    assert [i.statement for i in issues.group_issues(room.engine, group.id)] == [edited]  # type: ignore[arg-type]
 
 
 def test_facilitator_and_group_by_keyboard(desk: Page, browser: Browser, room: Server) -> None:
@@ -205,8 +213,8 @@ def test_facilitator_and_group_by_keyboard(desk: Page, browser: Browser, room: S
             page.keyboard.press("ArrowRight")
         tab_to(page, "[data-testid='stFormSubmitButton'] button", "เปลี่ยนขั้นตอน")
         press(page, "Enter")
+        said(page, "เปลี่ยนเป็นขั้นตอน")
         assert phases_now() == phase
-        expect(page.locator("[data-testid='stAlert']", has_text="เปลี่ยนเป็นขั้นตอน")).to_be_visible()
 
     def phases_now() -> Phase:
         return Phase(workshops.get_workshop(room.engine, workshop_id=room.workshop_id).phase)
@@ -227,6 +235,7 @@ def test_facilitator_and_group_by_keyboard(desk: Page, browser: Browser, room: S
     page.keyboard.type("ภาระงานครูนอกเหนือการสอน")
     tab_to(page, ".st-key-board_create button")
     press(page, "Enter")
+    said(page, "สร้างประเด็นหลักแล้ว")
     made = themes.board(room.engine, room.workshop_id).themes
     assert [(v.theme.title, sorted(i.id for i in v.issues)) for v in made] == [
         ("ภาระงานครูนอกเหนือการสอน", sorted([first, second]))
@@ -244,13 +253,14 @@ def test_facilitator_and_group_by_keyboard(desk: Page, browser: Browser, room: S
     expect(page.locator(".st-key-board_move_target input")).to_have_value("ภาระงานครูนอกเหนือการสอน")
     tab_to(page, ".st-key-board_move button")
     press(page, "Enter")
+    said(page, "ย้ายแล้ว")
     moved = themes.board(room.engine, room.workshop_id).themes[0]
     assert sorted(i.id for i in moved.issues) == sorted([first, second, third, fourth])
-    tab_to(page, ".st-key-board_undo button", back=True)
+    tab_to(page, ".st-key-board_undo button", "เลิกทำ: ย้ายประเด็น", back=True)
     press(page, "Enter")
+    said(page, "เลิกทำแล้ว")
     undone = themes.board(room.engine, room.workshop_id).themes[0]
     assert sorted(i.id for i in undone.issues) == sorted([first, second])
-    expect(page.locator("[data-testid='stAlert']", has_text="เลิกทำแล้ว")).to_be_visible()
 
     set_phase(1, Phase.VOTE)
 
@@ -267,8 +277,8 @@ def test_facilitator_and_group_by_keyboard(desk: Page, browser: Browser, room: S
         group_page.keyboard.press("Control+a")
         group_page.keyboard.type("2")
         press(group_page, "Enter")
+        expect(group_page.locator("[data-testid='stMetricValue']")).to_contain_text("3 จาก 5")
         group = room.group(GROUP)
         assert votes.group_votes(room.engine, group.id) == {theme_id: 2}  # type: ignore[arg-type]
-        expect(group_page.locator("[data-testid='stMetricValue']")).to_contain_text("3 จาก 5")
     finally:
         context.close()
