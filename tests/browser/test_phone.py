@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
-from models import phases, themes
+from models import phases, themes, workshops
 from models.schema import Phase
+from models.workshops import WorkshopInput
 from tests.browser.conftest import ARTIFACTS, TRACK_RUNS, Server, _running_server, wait_idle
 
 pytestmark = pytest.mark.browser
@@ -30,14 +31,16 @@ PAGES = {"group_issues": "/", "group_vote": "/group_vote", "group_recommend": "/
 # What a page at this width gets wrong: wider than the screen (the document or Streamlit's
 # scrolling main area, which is where overflow would show), and controls under 44 px.
 # A control's target is what a tap lands on: a radio's or checkbox's label, a text field's
-# or select's whole frame (the native element sits inside it). Tables scroll by design.
+# or select's whole frame (the native element sits inside it), a slider's track. Tables
+# scroll by design.
 CHECK = """(size) => {
   const main = document.querySelector("[data-testid='stMain']");
   const controls = "button, input, textarea, a[href], summary, [role=button], [role=checkbox],"
     + " [role=radio], [role=combobox], [role=tab], [role=slider], [tabindex]:not([tabindex='-1'])";
   const frame = "label:has(input[type=radio]), label:has(input[type=checkbox]),"
     + " [data-testid=stTextInputRootElement], [data-testid=stTextAreaRootElement],"
-    + " [data-testid=stNumberInputContainer], .react-aria-ComboBox > [role=group]";
+    + " [data-testid=stNumberInputContainer], .react-aria-ComboBox > [role=group],"
+    + " [data-testid=stSlider] [role=group]";
   const small = [];
   const seen = new Set();
   for (const element of main.querySelectorAll(controls)) {
@@ -107,6 +110,17 @@ def _set_phase(room: Server, phase: Phase) -> None:
     phases.set_phase(room.engine, actor="test", workshop_id=room.workshop_id, phase=phase)
 
 
+def _let_groups_score(room: Server) -> None:
+    now = workshops.get_workshop(room.engine, workshop_id=room.workshop_id)
+    fields = WorkshopInput.model_validate(now, from_attributes=True)
+    workshops.update_workshop(
+        room.engine,
+        actor="test",
+        workshop_id=room.workshop_id,
+        data=fields.model_copy(update={"groups_score": True}),
+    )
+
+
 def test_group_pages_fit_a_phone(phone: Page, room: Server) -> None:
     found: dict[str, Any] = {}
     _open(phone, room.url)
@@ -123,16 +137,19 @@ def test_group_pages_fit_a_phone(phone: Page, room: Server) -> None:
         themes.create_theme(
             room.engine, actor="test", workshop_id=room.workshop_id, title=title, issue_ids=part
         )
+    _let_groups_score(room)  # the vote page then has sliders too
     for phase in (Phase.COLLECT, Phase.VOTE, Phase.RECOMMEND):
         _set_phase(room, phase)
         for name, path in PAGES.items():
             _open(phone, f"{room.url}{path}?join={code}")
             assert phone.locator("h1").count() > 0, f"{phase.value} {name}: nothing drawn"
+            if phase is Phase.VOTE and name == "group_vote":  # 2 themes, 2 scores each
+                expect(phone.locator("[data-testid='stSlider']")).to_have_count(4)
             _check(phone, f"{phase.value}-{name}", found)
         if phase is Phase.COLLECT:  # the editor of an issue: three buttons in a row
             _open(phone, f"{room.url}/?join={code}")
             phone.get_by_role("button", name="แก้ไขหรือลบ").first.tap()
             wait_idle(phone)
-            assert phone.get_by_role("button", name="ลบ").count() == 1
+            expect(phone.get_by_role("button", name="ลบ", exact=True)).to_have_count(1)
             _check(phone, "collect-group_issues-editing", found)
     assert found == {}
