@@ -4,11 +4,17 @@
 
 Quality: adjusted Rand index and NMI of the automatic grouping (k chosen by the code, not
 told) against benchmarks/data/thai_problems.csv (180 statements, 15 themes, written as
-different people would: paraphrases sharing few words, some in English). Duplicate
+different people would: paraphrases sharing few words, some in English), for the Louvain
+partition the app uses and the spectral Ward cut it replaced, each also as mean ± sd over
+20 random 85 % subsamples (seeded). Seeded sorting: 3 seed statements per theme drawn at
+random (20 draws), the rest sorted by `suggest.sort_rest`: % correct among the sorted and
+% sorted at `suggest.SORT_THRESHOLD`, and the same over a range of thresholds. Duplicate
 hints: how many of benchmarks/data/duplicate_pairs.csv clear the backend's threshold,
 and how many pairs of the evaluation set from *different* themes wrongly do.
 Speed: storing one issue with its vector (add_issue, SQLite file), importing and then
-suggesting themes for `--issues` stored issues. A backend that is not installed is skipped.
+suggesting themes for `--issues` stored issues (wall and CPU seconds: on a busy machine the
+CPU time is the fairer figure), and how many themes that gives. A backend that is not
+installed is skipped.
 """
 
 from __future__ import annotations
@@ -90,6 +96,69 @@ def quality(backend: embeddings.Backend) -> dict[str, object]:
     return out
 
 
+SUBSAMPLES = 20
+SEED_DRAWS = 20
+SEEDS_PER_THEME = 3
+THRESHOLDS = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
+
+
+def methods(backend: embeddings.Backend, vectors: list[bytes]) -> dict[str, dict[str, float]]:
+    """Louvain against the spectral Ward cut: on the whole set and over 85 % subsamples."""
+    _, _, truth_list = load_eval()
+    truth = np.array(truth_list)
+    features = backend.features(vectors)
+    out: dict[str, dict[str, float]] = {}
+    for method in ("louvain", "ward"):
+        labels, k = suggest.cluster(features, method=method)
+        rng = np.random.default_rng(0)
+        scores = []
+        for _ in range(SUBSAMPLES):
+            rows = np.sort(rng.choice(len(truth), int(0.85 * len(truth)), replace=False))
+            found, _ = suggest.cluster(features[rows], method=method)
+            scores.append(adjusted_rand_score(truth[rows], found))
+        out[method] = {
+            "ari": adjusted_rand_score(truth, labels),
+            "nmi": normalized_mutual_info_score(truth, labels),
+            "k": k,
+            "mean": float(np.mean(scores)),
+            "sd": float(np.std(scores)),
+        }
+    return out
+
+
+def seeded(backend: embeddings.Backend, vectors: list[bytes]) -> dict[float, tuple[float, ...]]:
+    """Per threshold: mean % correct among sorted, mean % sorted, worst draw of each."""
+    _, _, truth = load_eval()
+    draws = []
+    for draw in range(SEED_DRAWS):
+        rng = np.random.default_rng(draw)
+        seeds: dict[str, list[int]] = {}
+        for theme in sorted(set(truth)):
+            members = [i for i, t in enumerate(truth) if t == theme]
+            seeds[theme] = [int(i) for i in rng.choice(members, SEEDS_PER_THEME, replace=False)]
+        chosen = {i for rows in seeds.values() for i in rows}
+        rest = [i for i in range(len(truth)) if i not in chosen]
+        found = suggest.sort_rest(
+            {t: [vectors[i] for i in rows] for t, rows in seeds.items()},
+            [vectors[i] for i in rest],
+            threshold=0.0,
+            backend=backend,
+        )
+        right = np.array([truth[i] == t for i, (t, _) in zip(rest, found, strict=True)])
+        draws.append((right, np.array([c for _, c in found])))
+    out = {}
+    for threshold in sorted({*THRESHOLDS, suggest.SORT_THRESHOLD}):
+        correct = [r[c >= threshold].mean() if (c >= threshold).any() else 1.0 for r, c in draws]
+        share = [(c >= threshold).mean() for _, c in draws]
+        out[threshold] = (
+            float(np.mean(correct)),
+            float(np.mean(share)),
+            float(min(correct)),
+            float(min(share)),
+        )
+    return out
+
+
 def many(count: int) -> list[str]:
     texts, _, _ = load_eval()
     return [
@@ -154,11 +223,12 @@ def speed(backend_name: str, count: int) -> dict[str, float]:
         started = time.perf_counter()
         io_issues.import_issues(engine, actor="bench", workshop_id=workshop.id, df=df)
         import_s = time.perf_counter() - started
-        runs, dup_runs = [], []
+        runs, cpu_runs, dup_runs = [], [], []
         for _ in range(3):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             result = suggest.suggest_for_workshop(engine, workshop.id)
             runs.append(time.perf_counter() - started)
+            cpu_runs.append(time.process_time() - cpu)
             assert not result.missing, "vectors were stored at write time"
             started = time.perf_counter()
             suggest.duplicates_for_workshop(engine, workshop.id)
@@ -171,18 +241,50 @@ def speed(backend_name: str, count: int) -> dict[str, float]:
         "store_p95_ms": store[int(0.95 * (len(store) - 1))],
         "import_s": import_s,
         "suggest_s": statistics.median(runs),
+        "suggest_cpu_s": statistics.median(cpu_runs),
         "suggest_k": result.k,
         "duplicates_s": statistics.median(dup_runs),
         "issues": count + len(store),
     }
 
 
+def print_quality(extra: list[tuple[str, dict, dict]]) -> None:
+    """The grouping and seeded-sorting tables (printed before the slow speed runs)."""
+    print("Grouping with automatic k: Louvain (the app) against the spectral Ward cut\n")
+    print(f"| backend | method | ARI | NMI | k | ARI mean ± sd, {SUBSAMPLES} × 85 % subsamples |")
+    print("|---|---|---|---|---|---|")
+    for name, found, _ in extra:
+        for method, m in found.items():
+            print(
+                f"| {name} | {method} | {m['ari']:.3f} | {m['nmi']:.3f} | {m['k']:.0f} "
+                f"| {m['mean']:.3f} ± {m['sd']:.3f} |"
+            )
+    print(
+        f"\nSeeded sorting: {SEEDS_PER_THEME} seeds per theme, {SEED_DRAWS} draws; "
+        f"the app's threshold is {suggest.SORT_THRESHOLD}\n"
+    )
+    print("| backend | threshold | correct among sorted (worst draw) | sorted (worst draw) |")
+    print("|---|---|---|---|")
+    for name, _, sorting in extra:
+        for threshold, (correct, share, worst, fewest) in sorting.items():
+            mark = " (app)" if threshold == suggest.SORT_THRESHOLD else ""
+            print(
+                f"| {name} | {threshold:.2f}{mark} | {correct:.1%} ({worst:.1%}) "
+                f"| {share:.1%} ({fewest:.1%}) |"
+            )
+    sys.stdout.flush()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default="use,e5,lexical")
     parser.add_argument("--issues", type=int, default=2000)
+    parser.add_argument(
+        "--no-speed", action="store_true", help="Quality only (no 2,000-issue import)."
+    )
     options = parser.parse_args()
     rows = []
+    extra = []
     for name in options.backends.split(","):
         os.environ[embeddings.ENV] = name
         backend = embeddings.backend()
@@ -190,7 +292,15 @@ def main() -> None:
             print(f"{name}: not available ({backend.fallback})", file=sys.stderr)
             continue
         print(f"{name}: measuring …", file=sys.stderr, flush=True)
-        rows.append((name, quality(backend), speed(name, options.issues)))
+        vectors = backend.encode(load_eval()[0])
+        extra.append((name, methods(backend, vectors), seeded(backend, vectors)))
+    print_quality(extra)
+    for name in [name for name, _, _ in extra] if not options.no_speed else []:
+        os.environ[embeddings.ENV] = name
+        rows.append((name, quality(embeddings.backend()), speed(name, options.issues)))
+    if not rows:
+        return
+    print()
     print(
         "| backend | ARI auto-k | NMI | k | ARI within domain (k) | ARI told k=15 "
         "| deterministic | duplicate recall | false duplicates | store median / p95 "
@@ -205,7 +315,8 @@ def main() -> None:
             f"| {'yes' if q['deterministic'] else 'NO'} "
             f"| {q['dup_recall']:.0%} | {q['dup_false']} of {q['dup_pairs']} "
             f"| {s['store_median_ms']:.0f} / {s['store_p95_ms']:.0f} ms | {s['import_s']:.1f} s "
-            f"| {s['suggest_s']:.2f} s (k={s['suggest_k']}) | {s['duplicates_s']:.2f} s "
+            f"| {s['suggest_s']:.2f} s, CPU {s['suggest_cpu_s']:.2f} s (k={s['suggest_k']}) "
+            f"| {s['duplicates_s']:.2f} s "
             f"| {s['load_s']:.1f} s |"
         )
 
