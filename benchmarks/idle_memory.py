@@ -5,7 +5,7 @@ workshop, one group's tab opened (its first run starts the model's background lo
 see app.py), then the server left alone until its resident size has not moved for
 `--settle` seconds (the load and the demo's re-embedding are done).
 
-    .venv/bin/python benchmarks/idle_memory.py [--backends gemma,use] [--settle 10]
+    .venv/bin/python benchmarks/idle_memory.py [--backends use,gemma] [--settle 10]
 """
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def measure(backend: str, *, settle: float, limit: float) -> tuple[float, float, float]:
-    """(MiB before any tab, MiB once settled, seconds until settled) for one backend."""
+def measure(backend: str, *, settle: float, limit: float) -> tuple[float, float, float, float]:
+    """(MiB before any tab, MiB once settled, seconds until settled, seconds of the first
+    tab's first run) for one backend."""
     folder = Path(tempfile.mkdtemp(prefix="rt-memory-"))
     url = f"sqlite:///{folder / 'memory.db'}"
     env = dict(
@@ -81,34 +82,40 @@ def measure(backend: str, *, settle: float, limit: float) -> tuple[float, float,
 
         async def one_tab() -> None:
             session = Session(base, query=f"join={code}")
-            await session.connect()
+            await session.connect(timeout=limit)
             await session.close()
 
         started = time.monotonic()
         asyncio.run(one_tab())
+        first = time.monotonic() - started
         last, steady_since = process.memory_info().rss, time.monotonic()
         while time.monotonic() - steady_since < settle and time.monotonic() - started < limit:
             time.sleep(1.0)
             now = process.memory_info().rss
             if abs(now - last) > 2 * MIB:
                 last, steady_since = now, time.monotonic()
-        return before, process.memory_info().rss / MIB, steady_since - started
+        return before, process.memory_info().rss / MIB, steady_since - started, first
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
+def _load() -> str:
+    return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--backends", default="gemma,use")
+    parser.add_argument("--backends", default="use,gemma")
     parser.add_argument("--settle", type=float, default=10.0, help="seconds without change")
     parser.add_argument("--limit", type=float, default=180.0, help="give up after (seconds)")
     args = parser.parse_args()
     for backend in args.backends.split(","):
-        before, idle, took = measure(backend, settle=args.settle, limit=args.limit)
+        before, idle, took, first = measure(backend, settle=args.settle, limit=args.limit)
         print(
             f"{backend}: server {before:.0f} MiB before the first tab, {idle:.0f} MiB idle "
-            f"with the model loaded (settled {took:.0f} s after the first tab)"
+            f"with the model loaded (settled {took:.0f} s after the first tab, whose first "
+            f"run took {first:.1f} s); {_load()}"
         )
 
 
