@@ -119,6 +119,8 @@ class GroupView:
     mine: tuple[IssueRow, ...]  # newest first, hidden ones too (with the moderator's note)
     others: tuple[IssueRow, ...]  # other groups' visible issues; none before the reveal
     hints: dict[int, list[suggest.Similar]]  # our issue id -> other groups' close statements
+    group_id: int = 0
+    source: tuple[Engine, int, Version] | None = None  # what `draft_hints` compares with
 
 
 def group_view(
@@ -153,23 +155,30 @@ def _group_view(
         if mine and others and model_ready
         else {}
     )
-    return GroupView(mine, others, hints)
+    return GroupView(mine, others, hints, group_id, (engine, workshop_id, at_version))
 
 
 # A draft shorter than this says too little to be compared (a word or two matches anything).
 DRAFT_MIN_CHARS = 8
 
 
-@functools.lru_cache(maxsize=64)
-def _hint_pool(view: GroupView) -> tuple[tuple[IssueRow, ...], np.ndarray | None]:
-    """Other groups' issues that have a vector from the current backend, oldest first, and
-    (dense models) their unit rows stacked once per version, not once per pause in typing."""
+@functools.lru_cache(maxsize=4)
+def _hint_pool(
+    engine: Engine, workshop_id: int, at_version: Version
+) -> tuple[tuple[IssueRow, ...], np.ndarray | None, np.ndarray]:
+    """Every visible issue with a vector from the current backend, oldest first, their
+    groups, and (dense models) their unit rows: stacked once per version for all groups
+    (float32: 2,000 EmbeddingGemma rows are 6 MB), not once per group or pause in typing."""
     backend = embeddings.backend()
     usable = tuple(
-        sorted((r for r in view.others if backend.fits(r.vector, r.statement)), key=lambda r: r.id)
+        r
+        for r in issue_rows(engine, workshop_id, at_version)
+        if r.hidden_reason is None and backend.fits(r.vector, r.statement)
     )
-    matrix = backend.rows([r.vector for r in usable]) if backend.dense and usable else None  # type: ignore[misc]
-    return usable, matrix
+    matrix = None
+    if backend.dense and usable:
+        matrix = backend.rows([r.vector for r in usable]).astype(np.float32)  # type: ignore[misc]
+    return usable, matrix, np.array([r.group_id for r in usable], dtype=np.int64)
 
 
 def draft_hints(view: GroupView, draft: str, *, limit: int = 3) -> list[suggest.Similar]:
@@ -181,20 +190,22 @@ def draft_hints(view: GroupView, draft: str, *, limit: int = 3) -> list[suggest.
     draft = draft.strip()
     if len(draft) < DRAFT_MIN_CHARS or not view.others or embeddings.loading():
         return []
-    usable, matrix = _hint_pool(view)
-    if not usable:
+    assert view.source is not None
+    pool, matrix, groups = _hint_pool(*view.source)
+    theirs = np.flatnonzero(groups != view.group_id)
+    if not len(theirs):
         return []
     backend = embeddings.backend()
     query = embeddings.query_vector(draft)
     if query is None:
         return []
     if matrix is not None:
-        scores = matrix @ backend.rows([query])[0]
+        scores = (matrix @ backend.rows([query])[0].astype(np.float32))[theirs]
     else:
-        scores = backend.similarity([query], [r.vector for r in usable])[0]  # type: ignore[misc]
+        scores = backend.similarity([query], [pool[i].vector for i in theirs])[0]  # type: ignore[misc]
     order = np.argsort(-scores, kind="stable")[:limit]  # ties: the older issue first
     return [
-        suggest.Similar(usable[i], float(scores[i]))  # type: ignore[arg-type]
+        suggest.Similar(pool[theirs[i]], float(scores[i]))  # type: ignore[arg-type]
         for i in order
         if scores[i] >= backend.duplicate_threshold
     ]
