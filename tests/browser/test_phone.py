@@ -152,4 +152,14 @@ def test_group_pages_fit_a_phone(phone: Page, room: Server) -> None:
             wait_idle(phone)
             expect(phone.get_by_role("button", name="ลบ", exact=True)).to_have_count(1)
             _check(phone, "collect-group_issues-editing", found)
+        if phase is Phase.RECOMMEND:  # the theme list, open: long titles wrap, not cut
+            phone.locator(".st-key-grp_rec_theme input").click()
+            options = phone.get_by_role("option")
+            expect(options).to_have_count(2)
+            for shown in options.all():
+                text = shown.locator("div").first
+                cut = text.evaluate("(el) => el.scrollWidth > el.clientWidth + 1")
+                height = shown.bounding_box()["height"]  # type: ignore[index]
+                if cut or height < TARGET - 0.5:
+                    found[f"theme list: {shown.inner_text()[:30]}"] = f"cut={cut} {height:.0f} px"
     assert found == {}
