@@ -126,7 +126,9 @@ def methods(backend: embeddings.Backend, vectors: list[bytes]) -> dict[str, dict
     return out
 
 
-def seeded(backend: embeddings.Backend, vectors: list[bytes]) -> dict[float, tuple[float, ...]]:
+def seeded(
+    backend: embeddings.Backend, vectors: list[bytes]
+) -> dict[float, tuple[float, float, float, float]]:
     """Per threshold: mean % correct among sorted, mean % sorted, worst draw of each."""
     _, _, truth = load_eval()
     draws = []

@@ -362,7 +362,8 @@ def short_name(statement: str, limit: int = NAME_LENGTH) -> str:
     from pythainlp.tokenize import word_tokenize
 
     room = limit - len(_ELLIPSIS)
-    kept, length, space_at = [], 0, -1
+    kept: list[str] = []
+    length, space_at = 0, -1
     for word in word_tokenize(line, engine="newmm", keep_whitespace=True):
         if length + len(word) > room:
             break
@@ -873,8 +874,8 @@ def sort_table(df: pd.DataFrame, *, threshold: float | None = None) -> tuple[pd.
     out = df.copy()
     values = out[theme_column].astype("object")
     confidence: list[float | None] = [None] * len(df)
-    for row, (value, score) in zip(rest, found, strict=True):
-        values.iloc[row] = written[value] if value is not None else ""
+    for row, (key, score) in zip(rest, found, strict=True):
+        values.iloc[row] = written[str(key)] if key is not None else ""
         confidence[row] = round(score, 3)
     out[theme_column] = values
     out["confidence"] = pd.array(confidence, dtype="Float64")
