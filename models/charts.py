@@ -233,7 +233,8 @@ def group_domain_heatmap_spec(summary: Summary, lang: str) -> Spec:
         i18n.t(lang, "dashboard.heatmap"),
         height=max(420, 34 * len(counts) + 200),
         top=90,  # room for three lines of domain names above the columns
-        xaxis={"side": "top", "tickangle": 0, "tickfont": {"size": 14}},
+        # Larger where the columns leave room (up to five domains): read from the back.
+        xaxis={"side": "top", "tickangle": 0, "tickfont": {"size": 16 if width == 8 else 14}},
         yaxis={"autorange": "reversed"},
     )
 
