@@ -190,6 +190,7 @@ with admission.turn(identified=_ui.identity() is not None):
     st.session_state["_app_ran"] = True  # see pages/_ui.guard
     _identity_from_url()
     _sidebar()
+    _ui.declare_lang()
     _sync_url()
     if token := st.session_state.get("staff_token"):
         _ui.keep_staff_cookie(token)

@@ -148,6 +148,10 @@ def _uploader(label: str, types: list[str], key: str, limit_mb: int) -> Uploaded
     Streamlit's uploader has its button ("Upload") and its limit line ("200MB per file") in
     English only, so CSS puts our catalogue's words over them (screen readers read
     generated content too); the limit is the one the models enforce, not the server's.
+    Streamlit's words are taken out (display: none, also out of the accessibility tree:
+    the button's name was "Uploadเลือกไฟล์") and ours drawn after their container; the
+    button and Streamlit's hidden file input ("file upload") get names in the session's
+    language as attributes too, which every screen reader and checker reads.
     """
     words = {
         "button": _ui.tr("upload.button"),
@@ -156,13 +160,21 @@ def _uploader(label: str, types: list[str], key: str, limit_mb: int) -> Uploaded
     css = {k: _css_string(v) for k, v in words.items()}
     st.html(
         f"""<style>
-.st-key-{key} [data-testid="stFileUploaderDropzone"] button p {{ font-size: 0; }}
-.st-key-{key} [data-testid="stFileUploaderDropzone"] button p::after {{
-  content: {css["button"]}; font-size: 1rem; }}
-.st-key-{key} [data-testid="stFileUploaderDropzoneInstructions"] span {{ font-size: 0; }}
-.st-key-{key} [data-testid="stFileUploaderDropzoneInstructions"] span::after {{
+.st-key-{key} [data-testid="stFileUploaderDropzone"] button p {{ display: none; }}
+.st-key-{key} [data-testid="stFileUploaderDropzone"] button
+  [data-testid="stMarkdownContainer"]::after {{ content: {css["button"]}; font-size: 1rem; }}
+.st-key-{key} [data-testid="stFileUploaderDropzoneInstructions"] span {{ display: none; }}
+.st-key-{key} [data-testid="stFileUploaderDropzoneInstructions"] > div::after {{
   content: {css["limit"]}; font-size: 0.875rem; }}
 </style>"""
+    )
+    _ui.aria_labels(
+        {
+            f'.st-key-{key} [data-testid="stFileUploaderDropzone"] > span > button': words[
+                "button"
+            ],
+            f'.st-key-{key} [data-testid="stFileUploaderDropzoneInput"]': label,
+        }
     )
     return st.file_uploader(label, type=types, key=key, max_upload_size=limit_mb)
 

@@ -60,8 +60,11 @@ def _move(offset: int) -> None:
 
 def controls(slide: int, slides: int) -> None:
     prev, where, nxt = st.columns([1, 6, 1], vertical_alignment="center")
+    # Named in words for screen readers (help= is only a tooltip); app.css draws the
+    # words off-screen and the arrow icon shows (section a11y: audit).
     prev.button(
-        "◀",
+        _ui.tr("present.prev"),
+        icon=":material/arrow_back:",
         key="present_prev",
         disabled=slide == 0,
         on_click=_move,
@@ -69,7 +72,8 @@ def controls(slide: int, slides: int) -> None:
         help=_ui.tr("present.prev"),
     )
     nxt.button(
-        "▶",
+        _ui.tr("present.next"),
+        icon=":material/arrow_forward:",
         key="present_next",
         disabled=slide >= slides - 1,
         on_click=_move,

@@ -106,6 +106,53 @@ def keep_staff_cookie(token: str | None) -> None:
         )
 
 
+def declare_lang() -> None:
+    """Say the session's language on `<html lang>` (Streamlit's index.html always says
+    "en"): screen readers pick their Thai or English voice by it. A script drawn in the
+    sidebar, where it leaves no gap; it runs again only when the language changes."""
+    with st.sidebar:
+        st.html(
+            f"<script>document.documentElement.lang = {json.dumps(lang())};</script>",
+            unsafe_allow_javascript=True,
+        )
+
+
+# Sets aria-label on the elements each selector finds, now and whenever Streamlit draws
+# them again (one observer per tab, batched per frame); a later call adds or replaces names.
+_ARIA_LABELS = """(() => {
+  const rt = (window.roundtableNames ??= { names: {}, queued: false });
+  Object.assign(rt.names, %s);
+  const apply = () => {
+    rt.queued = false;
+    for (const [selector, name] of Object.entries(rt.names)) {
+      for (const el of document.querySelectorAll(selector)) {
+        if (el.getAttribute("aria-label") !== name) el.setAttribute("aria-label", name);
+      }
+    }
+  };
+  if (!rt.observer) {
+    rt.observer = new MutationObserver(() => {
+      if (!rt.queued) (rt.queued = true), requestAnimationFrame(apply);
+    });
+    rt.observer.observe(document.body, { subtree: true, childList: true });
+  }
+  apply();
+})();"""
+
+
+def aria_labels(labels: dict[str, str]) -> None:
+    """Name elements Streamlit draws without a name of ours (CSS selector -> name): what
+    Streamlit writes inside them stays English whatever the language switch says, and
+    text drawn by CSS is read by browsers but not by every checker. Drawn in the sidebar,
+    where it leaves no gap; names are plain text (an attribute, never markup)."""
+    names = json.dumps(labels).replace("<", "\\u003c")  # no name can end the script
+    with st.sidebar:
+        st.html(
+            f"<script>{_ARIA_LABELS % names}</script>",
+            unsafe_allow_javascript=True,
+        )
+
+
 def client() -> str:
     """The throttle's name for this browser (see models.access.client_key)."""
     forwarded = ", ".join(st.context.headers.get_all("X-Forwarded-For"))
