@@ -9,19 +9,29 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, col, func, select
 
 from models import issues, phases, workshops
 from models.access import Identity
 from models.schema import Issue, Phase, Role
-from tests.browser.conftest import open_app, wait_idle
+from tests.browser.conftest import Server, _running_server, open_app, wait_idle
 
 THEIRS = "ครูไม่เพียงพอในโรงเรียนขนาดเล็ก **ครูหนึ่งคน** ต้องสอนหลายชั้นเรียน"
 TYPED = "โรงเรียนขนาดเล็กมีครูไม่เพียงพอ ครูต้องสอนหลายชั้น"
 MORE = " ทุกวัน"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """This module's own server: its workshops would otherwise become the newest on the
+    worker's shared server, and staff tests there would open them instead of the demo."""
+    with _running_server(tmp_path_factory.mktemp("hints")) as running:
+        yield running
 
 
 def _workshop(server: Any, *, revealed: bool) -> tuple[int, dict[str, Any]]:
