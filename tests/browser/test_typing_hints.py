@@ -35,7 +35,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def _workshop(server: Any, *, revealed: bool) -> tuple[int, dict[str, Any]]:
-    """A workshop of its own on the worker's server (the demo's reveal stays as it is)."""
+    """A workshop of its own on this module's server (the demo's reveal stays as it is)."""
     created = workshops.create_workshop(
         server.engine,
         actor="test",
