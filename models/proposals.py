@@ -33,9 +33,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models import audit, db, embeddings, suggest, text, themes, views
+from models import audit, db, embeddings, suggest, themes, views
 from models.errors import DomainError, NotFound
-from models.schema import AuditEvent, Issue, Proposal, Theme, Workshop
+from models.schema import AuditEvent, Proposal, Theme, Workshop
 
 THEMES = "themes"
 SORT = "sort"
@@ -321,25 +321,6 @@ def _pending(session: Session, workshop_id: int, proposal_id: int, kind: str) ->
     return row
 
 
-def _ungrouped(session: Session, workshop_id: int, issue_ids: Sequence[int]) -> dict[int, Issue]:
-    """The issues, all live, visible and in no theme, or error.suggest.stale."""
-    found = {
-        issue.id: issue
-        for issue in session.exec(
-            select(Issue).where(col(Issue.id).in_(issue_ids), Issue.workshop_id == workshop_id)
-        )
-    }
-    if any(
-        (issue := found.get(i)) is None
-        or issue.deleted_at is not None
-        or issue.hidden_reason is not None
-        or issue.theme_id is not None
-        for i in issue_ids
-    ):
-        raise DomainError("error.suggest.stale")
-    return found  # type: ignore[return-value]
-
-
 def _resolve(session: Session, row: Proposal, status: str, event: AuditEvent | None) -> None:
     session.flush()  # the event's id
     row.status = status
@@ -361,45 +342,12 @@ def accept_themes(
     Refuses (error.suggest.stale) when an issue has meanwhile been grouped, hidden or
     deleted, rather than move it out of the theme someone put it in.
     """
-    chosen = [a for a in accepted if a.issue_ids]
-    if not chosen:
-        raise DomainError("error.suggest.none")
-    titles = [
-        text.clean(
-            a.title, field="theme_title", required=True, max_length=themes.MAX_TITLE,
-            multiline=False,
-        )
-        for a in chosen
-    ]  # fmt: skip
-    wanted = [int(i) for a in chosen for i in a.issue_ids]
-    if len(set(wanted)) != len(wanted):
-        raise DomainError("error.suggest.stale")
+    chosen, titles = suggest.checked(accepted)
     with db.write(engine) as session:
         themes._workshop(session, workshop_id)
         row = _pending(session, workshop_id, proposal_id, THEMES)
-        found = _ungrouped(session, workshop_id, wanted)
-        last = session.exec(
-            select(Theme.position)
-            .where(Theme.workshop_id == workshop_id)
-            .order_by(col(Theme.position).desc())
-        ).first()
-        changes = audit.Changes()
-        created = []
-        for position, (title, item) in enumerate(zip(titles, chosen, strict=True), (last or 0) + 1):
-            theme = Theme(workshop_id=workshop_id, title=title, position=position)
-            session.add(theme)
-            session.flush()
-            changes.created(theme)
-            themes._assign(changes, [found[int(i)] for i in item.issue_ids], theme.id)
-            created.append(theme)
-        event = audit.record(
-            session,
-            actor=actor,
-            action="suggest.accept",
-            workshop_id=workshop_id,
-            entity="theme",
-            entity_id=created[0].id,
-            changes=changes,
+        created, event = suggest.create_accepted(
+            session, actor=actor, workshop_id=workshop_id, chosen=chosen, titles=titles
         )
         _resolve(session, row, ACCEPTED, event)
     return created
@@ -439,7 +387,7 @@ def apply_sort(
         )
         if set(wanted.values()) - live:
             raise DomainError("error.suggest.stale")
-        found = _ungrouped(session, workshop_id, list(wanted))
+        found = suggest.ungrouped(session, workshop_id, list(wanted))
         changes = audit.Changes()
         for issue_id in sorted(wanted):
             themes._assign(changes, [found[issue_id]], wanted[issue_id])

@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from models import audit, db, embeddings, text, thai, themes
 from models.errors import DomainError
 from models.io_issues import HEADER_ALIASES
-from models.schema import Issue, Theme
+from models.schema import AuditEvent, Issue, Theme
 
 MAX_THEMES = 40  # more than a facilitator can read on one board
 KEYWORDS = 3
@@ -359,12 +359,10 @@ def short_name(statement: str, limit: int = NAME_LENGTH) -> str:
     line = " ".join(thai.normalize(statement).split())
     if len(line) <= limit:
         return line
-    from pythainlp.tokenize import word_tokenize
-
     room = limit - len(_ELLIPSIS)
     kept: list[str] = []
     length, space_at = 0, -1
-    for word in word_tokenize(line, engine="newmm", keep_whitespace=True):
+    for word in thai.segment(line, keep_whitespace=True):
         if length + len(word) > room:
             break
         if word.isspace():
@@ -627,62 +625,82 @@ def accept(
     Refuses (error.suggest.stale) when an issue has meanwhile been grouped, hidden or
     deleted, rather than silently move it out of the theme someone put it in.
     """
+    chosen, titles = checked(accepted)
+    with db.write(engine) as session:
+        themes._workshop(session, workshop_id)
+        created, _ = create_accepted(
+            session, actor=actor, workshop_id=workshop_id, chosen=chosen, titles=titles
+        )
+    return created
+
+
+def checked(accepted: Sequence[Accepted]) -> tuple[list[Accepted], list[str]]:
+    """The accepted themes that have issues, and their cleaned titles (before any write)."""
     chosen = [a for a in accepted if a.issue_ids]
     if not chosen:
         raise DomainError("error.suggest.none")
     titles = [
         text.clean(
-            a.title,
-            field="theme_title",
-            required=True,
-            max_length=themes.MAX_TITLE,
+            a.title, field="theme_title", required=True, max_length=themes.MAX_TITLE,
             multiline=False,
         )
         for a in chosen
-    ]
+    ]  # fmt: skip
     wanted = [int(i) for a in chosen for i in a.issue_ids]
     if len(set(wanted)) != len(wanted):
         raise DomainError("error.suggest.stale")
-    with db.write(engine) as session:
-        themes._workshop(session, workshop_id)
-        found = {
-            issue.id: issue
-            for issue in session.exec(
-                select(Issue).where(col(Issue.id).in_(wanted), Issue.workshop_id == workshop_id)
-            )
-        }
-        if any(
-            (issue := found.get(i)) is None
-            or issue.deleted_at is not None
-            or issue.hidden_reason is not None
-            or issue.theme_id is not None
-            for i in wanted
-        ):
-            raise DomainError("error.suggest.stale")
-        last = session.exec(
-            select(Theme.position)
-            .where(Theme.workshop_id == workshop_id)
-            .order_by(col(Theme.position).desc())
-        ).first()
-        changes = audit.Changes()
-        created = []
-        for position, (title, item) in enumerate(zip(titles, chosen, strict=True), (last or 0) + 1):
-            theme = Theme(workshop_id=workshop_id, title=title, position=position)
-            session.add(theme)
-            session.flush()
-            changes.created(theme)
-            themes._assign(changes, [found[int(i)] for i in item.issue_ids], theme.id)
-            created.append(theme)
-        audit.record(
-            session,
-            actor=actor,
-            action="suggest.accept",
-            workshop_id=workshop_id,
-            entity="theme",
-            entity_id=created[0].id,
-            changes=changes,
+    return chosen, titles
+
+
+def ungrouped(session: Session, workshop_id: int, issue_ids: Sequence[int]) -> dict[int, Issue]:
+    """The issues, all live, visible and in no theme, or error.suggest.stale."""
+    found = {
+        issue.id: issue
+        for issue in session.exec(
+            select(Issue).where(col(Issue.id).in_(issue_ids), Issue.workshop_id == workshop_id)
         )
-    return created
+    }
+    if any(
+        (issue := found.get(i)) is None
+        or issue.deleted_at is not None
+        or issue.hidden_reason is not None
+        or issue.theme_id is not None
+        for i in issue_ids
+    ):
+        raise DomainError("error.suggest.stale")
+    return found  # type: ignore[return-value]
+
+
+def create_accepted(
+    session: Session, *, actor: str, workshop_id: int, chosen: list[Accepted], titles: list[str]
+) -> tuple[list[Theme], AuditEvent]:
+    """Inside the caller's transaction: the themes `checked` returned, after the last
+    theme, with their issues (still ungrouped), recorded as one `suggest.accept` event."""
+    found = ungrouped(session, workshop_id, [int(i) for a in chosen for i in a.issue_ids])
+    last = session.exec(
+        select(Theme.position)
+        .where(Theme.workshop_id == workshop_id)
+        .order_by(col(Theme.position).desc())
+    ).first()
+    changes = audit.Changes()
+    created = []
+    for position, (title, item) in enumerate(zip(titles, chosen, strict=True), (last or 0) + 1):
+        theme = Theme(workshop_id=workshop_id, title=title, position=position)
+        session.add(theme)
+        session.flush()
+        changes.created(theme)
+        themes._assign(changes, [found[int(i)] for i in item.issue_ids], theme.id)
+        created.append(theme)
+    event = audit.record(
+        session,
+        actor=actor,
+        action="suggest.accept",
+        workshop_id=workshop_id,
+        entity="theme",
+        entity_id=created[0].id,
+        changes=changes,
+    )
+    return created, event
 
 
 # --- duplicates ------------------------------------------------------------------------

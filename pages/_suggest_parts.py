@@ -1,18 +1,18 @@
-"""Theme suggestions and "sort the rest" on the board (the logic is models.proposals).
+"""The board's "suggest themes" section, `panel` (the logic is models.proposals), and
+what it shares with "sort the rest" (`_sort_parts`); a group's hints are `_hint_parts`.
 
-`panel` is the board's "suggest themes" section, `sort_panel` its "sort the rest" one (a
-group's hints are `_hint_parts`). Both show the workshop's stored proposal, read per board
-version (no query of their own on a rerun), so a reload or a colleague's board shows the
-same one until someone accepts or dismisses it. What each facilitator ticks or retitles
+Both sections show the workshop's stored proposal, read per board version (no query of
+their own on a rerun), so a reload or a colleague's board shows the same one until
+someone accepts or dismisses it. What each facilitator ticks or retitles
 stays in their own session, under keys carrying the proposal's id: a new proposal starts
 from its own defaults.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-import pandas as pd
 import streamlit as st
 
 from models import embeddings, phases, proposals, suggest, themes, views
@@ -24,12 +24,12 @@ from pages import _ui
 from pages._board_parts import actor_name
 
 ss = st.session_state
+T = TypeVar("T")
 AUTO = "auto"
 _THEMES_KEYS = ("suggest_take_", "suggest_title_", "suggest_members_")
-_SORT_KEYS = ("sort_theme_", "sort_rows_", "sort_ids_", "sort_themes_")
 
 
-def _forget(prefixes: tuple[str, ...], keep: int | None) -> None:
+def forget(prefixes: tuple[str, ...], keep: int | None) -> None:
     """Drop the widget state of proposals other than `keep` (decided, or replaced)."""
     for key in [k for k in ss if str(k).startswith(prefixes)]:
         pid = str(key).split("_", 2)[2].split("_", 1)[0]  # sort_rows_12_5 -> 12
@@ -37,11 +37,27 @@ def _forget(prefixes: tuple[str, ...], keep: int | None) -> None:
             del ss[key]
 
 
-def _fail(error: DomainError) -> None:
+def fail(error: DomainError) -> None:
     ss["board_error"] = error
 
 
-def _made(stored: proposals.Stored) -> str:
+class Refused:
+    """What `attempt` returns when the command was refused (its error is on the board)."""
+
+
+REFUSED = Refused()
+
+
+def attempt(command: Callable[..., T], *args: Any, **kwargs: Any) -> T | Refused:
+    """Run a board command from a callback; a refusal goes to the board's error line."""
+    try:
+        return command(*args, **kwargs)
+    except DomainError as error:
+        fail(error)
+        return REFUSED
+
+
+def made(stored: proposals.Stored) -> str:
     """Who made the proposal and when: it is shared, so say it is not this session's."""
     return _ui.tr(
         "suggest.proposal.made",
@@ -56,16 +72,14 @@ def _made(stored: proposals.Stored) -> str:
 def _compute(engine: Engine, actor: str, workshop_id: int) -> None:
     """Run the suggestion (button, or a changed control while one is shown) and keep it."""
     choice = ss.get("suggest_k", AUTO)
-    try:
-        proposals.propose_themes(
-            engine,
-            actor=actor,
-            workshop_id=workshop_id,
-            k=None if choice == AUTO else int(choice),
-            within_domain=bool(ss.get("suggest_within")),
-        )
-    except DomainError as error:
-        _fail(error)
+    attempt(
+        proposals.propose_themes,
+        engine,
+        actor=actor,
+        workshop_id=workshop_id,
+        k=None if choice == AUTO else int(choice),
+        within_domain=bool(ss.get("suggest_within")),
+    )
 
 
 def _recompute(engine: Engine, actor: str, workshop_id: int, showing: bool) -> None:
@@ -83,22 +97,20 @@ def _accept(engine: Engine, actor: str, workshop_id: int, stored: proposals.Stor
         for n, theme in enumerate(stored.suggestions.themes)
         if ss.get(f"suggest_take_{pid}_{n}")
     ]
-    try:
-        created = proposals.accept_themes(
-            engine, actor=actor, workshop_id=workshop_id, proposal_id=pid, accepted=accepted
-        )
-    except DomainError as error:
-        _fail(error)
+    created = attempt(
+        proposals.accept_themes,
+        engine, actor=actor, workshop_id=workshop_id, proposal_id=pid, accepted=accepted,
+    )  # fmt: skip
+    if isinstance(created, Refused):
         return
-    _forget(_THEMES_KEYS, None)
+    forget(_THEMES_KEYS, None)
     _ui.flash(_ui.tr("suggest.accepted", count=len(created)))
 
 
-def _dismiss(engine: Engine, actor: str, workshop_id: int, proposal_id: int) -> None:
-    try:
-        proposals.dismiss(engine, actor=actor, workshop_id=workshop_id, proposal_id=proposal_id)
-    except DomainError as error:
-        _fail(error)
+def dismiss(engine: Engine, actor: str, workshop_id: int, proposal_id: int) -> None:
+    attempt(
+        proposals.dismiss, engine, actor=actor, workshop_id=workshop_id, proposal_id=proposal_id
+    )
 
 
 def _pick_all(keys: list[str], value: bool) -> None:
@@ -107,12 +119,11 @@ def _pick_all(keys: list[str], value: bool) -> None:
 
 
 def _mark(engine: Engine, actor: str, workshop_id: int, first: int, second: int) -> None:
-    try:
-        themes.mark_duplicates(
-            engine, actor=actor, workshop_id=workshop_id, original_id=first, duplicate_ids=[second]
-        )
-    except DomainError as error:
-        _fail(error)
+    marked = attempt(
+        themes.mark_duplicates,
+        engine, actor=actor, workshop_id=workshop_id, original_id=first, duplicate_ids=[second],
+    )  # fmt: skip
+    if isinstance(marked, Refused):
         return
     _ui.flash(_ui.tr("suggest.marked"))
 
@@ -128,7 +139,7 @@ def panel(
 ) -> None:
     """The board's "suggest themes" section: controls, suggestions, likely duplicates."""
     stored = proposals.current(engine, workshop.id, version).get(proposals.THEMES)  # type: ignore[arg-type]
-    _forget(_THEMES_KEYS, stored.id if stored else None)
+    forget(_THEMES_KEYS, stored.id if stored else None)
     args: dict[str, Any] = {"args": (engine, who.actor, workshop.id)}
     with st.expander(
         _ui.tr("suggest.title"), expanded=stored is not None, icon=":material/auto_awesome:"
@@ -176,7 +187,7 @@ def _texts(board: themes.Board, groups: dict[int, str]) -> dict[int, str]:
     return {i.id: f"{groups.get(i.group_id, '')}: {i.statement}" for i in everything}  # type: ignore[misc]
 
 
-def _label(backend: str) -> str:
+def model_label(backend: str) -> str:
     return _ui.tr("model.panel_gemma") if backend == "gemma" else backend
 
 
@@ -184,7 +195,7 @@ def _model_line(engine: Engine) -> None:
     """Which model compares meaning, how to get the stronger one, and the re-embedding."""
     embeddings.preload(engine)  # loads it, then recomputes what another model stored
     name = embeddings.expected_name()
-    line = _ui.tr("suggest.backend", backend=_label(name))
+    line = _ui.tr("suggest.backend", backend=model_label(name))
     if name != "gemma":
         line += " · " + _ui.tr("model.panel_better")
     st.caption(line)
@@ -213,8 +224,8 @@ def _suggestions(
     summary = _ui.tr("suggest.summary", themes=len(review.themes), issues=issues)
     if result.automatic:
         summary += f" ({_ui.tr('suggest.summary_auto')})"
-    st.caption(f"{summary} · {_ui.tr('suggest.backend', backend=_label(result.backend))}")
-    st.caption(_made(stored))
+    st.caption(f"{summary} · {_ui.tr('suggest.backend', backend=model_label(result.backend))}")
+    st.caption(made(stored))
     if review.gone:
         st.warning(_ui.tr("suggest.proposal.gone", count=review.gone), icon=":material/history:")
     if not review.themes:
@@ -264,7 +275,7 @@ def _suggestions(
     clear.button(
         _ui.tr("suggest.proposal.dismiss"),
         key="suggest_clear",
-        on_click=_dismiss,
+        on_click=dismiss,
         args=(engine, who.actor, workshop.id, pid),
     )
 
@@ -297,193 +308,3 @@ def _duplicates(
             on_click=_mark,
             args=(engine, who.actor, workshop.id, first, second),
         )
-
-
-# --- sort the rest ------------------------------------------------------------------------
-
-
-def _sort_compute(engine: Engine, actor: str, workshop_id: int) -> None:
-    try:
-        proposals.propose_sort(engine, actor=actor, workshop_id=workshop_id)
-    except DomainError as error:
-        _fail(error)
-
-
-def _taken(row: int, edits: dict[Any, dict[str, Any]]) -> bool:
-    """Whether the editor's row is still ticked (its edit state keys rows by number)."""
-    change = edits.get(row, edits.get(str(row), {}))
-    return bool(change.get("take", True))
-
-
-def sort_choice(pid: int) -> dict[int, int]:
-    """The issues this session has ticked for proposal `pid`: {issue id: theme id}.
-
-    Read from the widgets' state, as last drawn (their rows are kept with them), so a
-    button's callback sees exactly what the facilitator saw and ticked.
-    """
-    moves: dict[int, int] = {}
-    for theme_id in ss.get(f"sort_themes_{pid}", []):
-        if not ss.get(f"sort_theme_{pid}_{theme_id}", True):
-            continue
-        edits = (ss.get(f"sort_rows_{pid}_{theme_id}") or {}).get("edited_rows", {})
-        for row, issue_id in enumerate(ss.get(f"sort_ids_{pid}_{theme_id}", [])):
-            if _taken(row, edits):
-                moves[issue_id] = theme_id
-    return moves
-
-
-def _apply(engine: Engine, actor: str, workshop_id: int, pid: int) -> None:
-    moves = sort_choice(pid)
-    try:
-        moved = proposals.apply_sort(
-            engine, actor=actor, workshop_id=workshop_id, proposal_id=pid, moves=moves
-        )
-    except DomainError as error:
-        _fail(error)
-        return
-    _forget(_SORT_KEYS, None)
-    _ui.flash(_ui.tr("suggest.sort.applied", count=moved, themes=len(set(moves.values()))))
-
-
-def _sort_all(pid: int, value: bool) -> None:
-    """Tick (or untick) every theme; ticking all also puts back every issue's tick."""
-    for theme_id in ss.get(f"sort_themes_{pid}", []):
-        ss[f"sort_theme_{pid}_{theme_id}"] = value
-        if value:
-            ss.pop(f"sort_rows_{pid}_{theme_id}", None)
-
-
-def sort_panel(
-    engine: Engine,
-    who: Identity,
-    workshop: Workshop,
-    version: views.Version,
-    board: themes.Board,
-    groups: dict[int, str],
-) -> None:
-    """ "Sort the rest": every ungrouped issue proposed for its nearest theme, reviewed here."""
-    stored = proposals.current(engine, workshop.id, version).get(proposals.SORT)  # type: ignore[arg-type]
-    _forget(_SORT_KEYS, stored.id if stored else None)
-    grouping = phases.allows(workshop.phase, "group_themes")
-    possible = proposals.can_sort(board)
-    with st.container(border=True, key="sort_panel"):
-        st.subheader(_ui.tr("suggest.sort.title"))
-        st.caption(_ui.tr("suggest.sort.intro"))
-        st.button(
-            _ui.tr("suggest.sort.run"),
-            key="sort_run",
-            type="secondary" if stored else "primary",
-            icon=":material/move_down:",
-            disabled=not (grouping and possible),
-            on_click=_sort_compute,
-            args=(engine, who.actor, workshop.id),
-        )
-        if grouping and not possible:
-            st.caption(_ui.tr("suggest.sort.needs"))
-        if stored is not None:
-            _sort_review(engine, who, workshop, stored, board, groups, grouping)
-
-
-def _rows(
-    placements: list[suggest.Placement], issues: dict[int, Any], groups: dict[int, str]
-) -> pd.DataFrame:
-    """One row per proposed issue: number, confidence (before the long text, so a narrow
-    screen still shows it), group, statement."""
-    return pd.DataFrame(
-        {
-            "no": [p.issue_id for p in placements],
-            "confidence": [p.confidence for p in placements],
-            "group": [groups.get(issues[p.issue_id].group_id, "") for p in placements],
-            "statement": [issues[p.issue_id].statement for p in placements],
-        }
-    )
-
-
-def _sort_review(
-    engine: Engine,
-    who: Identity,
-    workshop: Workshop,
-    stored: proposals.Stored,
-    board: themes.Board,
-    groups: dict[int, str],
-    grouping: bool,
-) -> None:
-    pid = stored.id
-    titles = {v.theme.id: v.theme.title for v in board.themes}
-    ungrouped: dict[int, Any] = {i.id: i for i in board.ungrouped}  # type: ignore[misc]
-    review = proposals.review_sort(stored, set(ungrouped), list(titles))  # type: ignore[arg-type]
-    threshold = f"{stored.threshold:.0%}"
-    st.caption(
-        _ui.tr(
-            "suggest.sort.summary",
-            issues=review.proposed,
-            themes=len(review.by_theme),
-            unsure=len(review.unsure),
-            threshold=threshold,
-        )
-        + f" · {_ui.tr('suggest.backend', backend=_label(stored.backend))}"
-    )
-    st.caption(_made(stored))
-    if review.gone:
-        st.warning(_ui.tr("suggest.proposal.gone", count=review.gone), icon=":material/history:")
-    ss[f"sort_themes_{pid}"] = list(review.by_theme)
-    config = {
-        "take": st.column_config.CheckboxColumn(_ui.tr("suggest.take")),
-        "no": st.column_config.NumberColumn(_ui.tr("board.col_no"), format="%d"),
-        "group": st.column_config.TextColumn(_ui.tr("board.col_group")),
-        "statement": st.column_config.TextColumn(_ui.tr("board.col_statement"), width="large"),
-        "confidence": st.column_config.ProgressColumn(
-            _ui.tr("suggest.sort.confidence"), format="percent", min_value=0.0, max_value=1.0
-        ),
-    }
-    for theme_id, placements in review.by_theme.items():
-        ids = [p.issue_id for p in placements]
-        rows_key, ids_key = f"sort_rows_{pid}_{theme_id}", f"sort_ids_{pid}_{theme_id}"
-        if ss.get(ids_key, ids) != ids:  # rows changed under the ticks: they'd point elsewhere
-            ss.pop(rows_key, None)
-        ss[ids_key] = ids
-        theme_key = f"sort_theme_{pid}_{theme_id}"
-        ss.setdefault(theme_key, True)
-        with st.container(border=True, key=f"sort_card_{theme_id}"):
-            st.checkbox(
-                _ui.tr("suggest.sort.theme", title=_ui.md(titles[theme_id]), count=len(ids)),
-                key=theme_key,
-            )
-            frame = _rows(placements, ungrouped, groups)
-            frame.insert(0, "take", True)
-            st.data_editor(
-                frame,
-                key=rows_key,
-                hide_index=True,
-                disabled=["no", "group", "statement", "confidence"],
-                column_config=config,  # type: ignore[arg-type]
-            )
-    if review.unsure:
-        with st.expander(
-            _ui.tr("suggest.sort.unsure", count=len(review.unsure), threshold=threshold)
-        ):
-            st.dataframe(
-                _rows(review.unsure, ungrouped, groups),
-                hide_index=True,
-                column_config={k: v for k, v in config.items() if k != "take"},  # type: ignore[arg-type]
-            )
-    chosen = sort_choice(pid)
-    apply, every, nothing, dismiss = st.columns([3, 1, 1, 1])
-    apply.button(
-        _ui.tr("suggest.sort.apply", count=len(chosen)),
-        key="sort_apply",
-        type="primary",
-        disabled=not chosen or not grouping,
-        on_click=_apply,
-        args=(engine, who.actor, workshop.id, pid),
-    )
-    every.button(_ui.tr("suggest.select_all"), key="sort_all", on_click=_sort_all, args=(pid, True))
-    nothing.button(
-        _ui.tr("suggest.select_none"), key="sort_nothing", on_click=_sort_all, args=(pid, False)
-    )
-    dismiss.button(
-        _ui.tr("suggest.proposal.dismiss"),
-        key="sort_dismiss",
-        on_click=_dismiss,
-        args=(engine, who.actor, workshop.id, pid),
-    )

@@ -7,6 +7,7 @@ import streamlit as st
 
 from models import phases, views
 from pages import _board_parts as _board
+from pages import _sort_parts as _sort
 from pages import _staff, _ui
 from pages import _suggest_parts as _suggest
 
@@ -91,7 +92,7 @@ _board.remember_shown(shown)
 with st.container(border=True):
     _board.selection_actions(base, titles, closed)
 _suggest.panel(engine, who, workshop, version, board, groups, domains)
-_suggest.sort_panel(engine, who, workshop, version, board, groups)
+_sort.sort_panel(engine, who, workshop, version, board, groups)
 st.subheader(_ui.tr("board.themes", count=len(board.themes)))
 for view in board.themes:
     _board.theme_card(base, view, board.group_count, groups, domains, titles, closed)

@@ -203,3 +203,29 @@ def test_groups_see_similar_statements_after_reveal(demo) -> None:
     at = run_page("group_issues", who)
     hints = [i.value for i in at.info if "คล้ายกัน" in i.value]
     assert hints and first.name in hints[0] and "ครูไม่เพียงพอต่อจำนวนนักเรียน" in hints[0]
+
+
+def test_marking_a_suggested_duplicate_pair(demo) -> None:
+    """Two groups said the same: the board's pair is marked with one click, and the
+    second issue points at the first."""
+    engine, workshop = demo
+    groups = workshops.list_groups(engine, workshop.id)
+    domain = workshops.list_domains(engine, workshop.id)[0]
+    said = "ครูขาดแคลนในโรงเรียนขนาดเล็กทำให้สอนไม่ครบทุกวิชา"
+    made = [
+        issues.add_issue(
+            engine,
+            identity=Identity(Role.GROUP, workshop.id, g.id),
+            data=issues.IssueInput(domain_id=domain.id, statement=said),
+        )
+        for g in groups[:2]
+    ]
+    phases.set_phase(engine, actor="facilitator", workshop_id=workshop.id, phase=Phase.GROUP)
+    at = run_page("board", Identity(Role.FACILITATOR))
+    _button(at, "suggest_run").click().run()
+    first, second = sorted(i.id for i in made)
+    _button(at, f"suggest_dup_{first}_{second}").click().run()
+    assert not at.exception
+    stored = {i.id: i for i in issues.workshop_issues(engine, workshop.id)}
+    assert stored[second].duplicate_of_id == first
+    assert any("ทำเครื่องหมาย" in m.value for m in at.success)

@@ -17,13 +17,13 @@ _NO_BREAK_AFTER = frozenset("([{«“‘")
 
 
 def words(text: str, *, keep: Iterable[str] = ()) -> list[str]:
-    """Where a line may break: pythainlp `newmm` words, spaces kept, punctuation glued.
+    """Where a line may break: `thai.segment`'s words, spaces kept, punctuation glued.
 
     Each occurrence of a string in `keep` (a group's name, say) stays one piece.
     """
     out: list[str] = []
     glue = False
-    for token in thai.word_tokenize(text, engine="newmm", keep_whitespace=True):
+    for token in thai.segment(text, keep_whitespace=True):
         if out and not token.isspace() and (glue or token[0] in _NO_BREAK_BEFORE):
             if token[0] in _NO_BREAK_BEFORE and len(out) > 1 and out[-1].isspace():
                 token = out.pop() + token  # "เรื่อย ๆ": the space before ๆ is no break either
