@@ -109,13 +109,26 @@ def _sync_url() -> None:
             del st.query_params[key]
 
 
+# The sidebar's widgets hand their value to a plain session key through a callback, never
+# through their own widget state. A fresh server process runs its first run as an old-style
+# (`pages/` folder) app until st.navigation is called, under the page hash of "app", so
+# this file's widgets get other ids in that first run than in later ones (Streamlit 1.67):
+# the first click there reached a "new" widget, which came back at its default. A callback
+# fires for the widget that was clicked, whatever id the next run gives it.
+def _take(widget: str, key: str) -> None:
+    st.session_state[key] = st.session_state[widget]
+
+
 def _sidebar() -> None:
     with st.sidebar:
         st.radio(
             "ภาษา / Language",
             LANGS,
+            index=LANGS.index(_ui.lang()),
             format_func=lambda code: {"th": "ไทย", "en": "English"}[code],
-            key="lang",
+            key="language",
+            on_change=_take,
+            args=("language", "lang"),
             horizontal=True,
         )
         who = _ui.identity()
@@ -133,13 +146,23 @@ def _sidebar() -> None:
                     st.session_state["workshop_id"] = switch
                 if st.session_state.get("workshop_id") not in titles:
                     st.session_state["workshop_id"] = found[0].id
+                st.session_state["workshop_choice"] = st.session_state["workshop_id"]
                 st.selectbox(
                     _ui.tr("workshop.select"),
                     list(titles),
                     format_func=titles.get,
-                    key="workshop_id",
+                    key="workshop_choice",
+                    on_change=_take,
+                    args=("workshop_choice", "workshop_id"),
                 )
-        if st.button(_ui.tr("nav.logout"), key="logout", icon=":material/logout:"):
+        st.button(
+            _ui.tr("nav.logout"),
+            key="logout",
+            icon=":material/logout:",
+            on_click=_take,
+            args=("logout", "_signing_out"),
+        )
+        if st.session_state.pop("_signing_out", False):
             _sign_out()
 
 
@@ -191,6 +214,7 @@ with admission.turn(identified=_ui.identity() is not None):
     _identity_from_url()
     _sidebar()
     _ui.declare_lang()
+    _ui.speak_streamlit_in(_ui.lang())
     _sync_url()
     if token := st.session_state.get("staff_token"):
         _ui.keep_staff_cookie(token)
@@ -201,7 +225,8 @@ with admission.turn(identified=_ui.identity() is not None):
         getattr(_ui.identity(), "role", None), wanted
     ):
         st.switch_page(f"pages/{wanted}.py")  # the page asked for before the hand-over
-    if _ui.identity() is not None and _page_names.get(id(navigation)) not in _live.OWN_TIMER:
+    shown = _page_names.get(id(navigation))
+    if _ui.identity() is not None and shown not in _live.OWN_TIMER | _live.HOLD_STILL:
         with st.sidebar:  # draws nothing; in the sidebar it leaves no gap on the page
             _live.follow()  # every open screen follows the workshop (see pages/_live.py)
     navigation.run()

@@ -33,7 +33,9 @@ def chart(where: Any, name: str, figure: Any, table: ChartTable) -> None:
         where.plotly_chart(
             figure,
             key=f"chart_{name}",
-            config={"displaylogo": False},
+            # No plotly toolbar: seven Tab stops per chart with English names, for zoom
+            # and pan a projected dashboard does not need ("show as tables" reads it).
+            config={"displayModeBar": False},
             theme=None,
             alt=table.alt_text,
         )

@@ -109,6 +109,11 @@ def changed(
 # Pages that already rerun a fragment on a timer check the room there (`check`) instead of
 # paying for a second timer per open tab: the dashboard's refresh, the projector's watch.
 OWN_TIMER = frozenset({"overview", "present"})
+# Pages that offer files hold still: a rerun drops the files its download buttons point
+# at (Streamlit builds a deferred file when the browser fetches it, from the run that drew
+# the button), so a download started while groups submitted was cancelled. Nothing on
+# them depends on the room: each file is built when it is asked for.
+HOLD_STILL = frozenset({"organizer_data", "organizer_join"})
 
 
 @st.fragment(run_every=FOLLOW_SECONDS)

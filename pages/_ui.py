@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from models import access, autobackup, db, embeddings, i18n, views, workshops
+from models import access, autobackup, db, embeddings, i18n, links, shutdown, views, workshops
 from models.access import Identity
 from models.bootstrap import bootstrap
 from models.db import Engine
@@ -24,6 +24,7 @@ from models.text import escape_inline, escape_markdown
 def _engine_for(url: str) -> Engine:
     engine = db.get_engine(url)
     autobackup.start_schedule(url)  # once per process: this resource is built once per URL
+    shutdown.exit_quickly()
     embeddings.preload()  # in the background: the first stored issue need not wait for it
     if generated := bootstrap(engine):
         # Nobody configured these: say them once, on the operator's terminal only.
@@ -117,11 +118,23 @@ def declare_lang() -> None:
         )
 
 
-# Sets aria-label on the elements each selector finds, now and whenever Streamlit draws
-# them again (one observer per tab, batched per frame); a later call adds or replaces names.
+# Sets aria-label on the elements each selector finds, and renames Streamlit's own English
+# names (`words`: "English" -> ours; a key ending in a space is a prefix, the rest stays),
+# now and whenever Streamlit draws or renames them again (one observer per tab, batched
+# per frame); a later call adds or replaces names.
 _ARIA_LABELS = """(() => {
-  const rt = (window.roundtableNames ??= { names: {}, queued: false });
-  Object.assign(rt.names, %s);
+  const rt = (window.roundtableNames ??= { names: {}, words: {}, queued: false });
+  const given = %s;
+  Object.assign(rt.names, given.names || {});
+  if (given.words) rt.words = given.words;
+  const rename = (label) => {
+    for (const [english, ours] of Object.entries(rt.words)) {
+      if (english.endsWith(" ") ? label.startsWith(english) : label === english) {
+        return ours + label.slice(english.length);
+      }
+    }
+    return null;
+  };
   const apply = () => {
     rt.queued = false;
     for (const [selector, name] of Object.entries(rt.names)) {
@@ -129,12 +142,23 @@ _ARIA_LABELS = """(() => {
         if (el.getAttribute("aria-label") !== name) el.setAttribute("aria-label", name);
       }
     }
+    // Streamlit's own name is kept beside ours: a language switch renames it again (or
+    // gives it back), and a name Streamlit changes meanwhile is taken as its new own.
+    for (const el of document.querySelectorAll("[aria-label]")) {
+      const label = el.getAttribute("aria-label");
+      const own = label === el.dataset.rtName ? el.dataset.rtOwn : label;
+      const name = rename(own) ?? own;
+      if (name !== own) Object.assign(el.dataset, { rtOwn: own, rtName: name });
+      if (label !== name) el.setAttribute("aria-label", name);
+    }
   };
   if (!rt.observer) {
     rt.observer = new MutationObserver(() => {
       if (!rt.queued) (rt.queued = true), requestAnimationFrame(apply);
     });
-    rt.observer.observe(document.body, { subtree: true, childList: true });
+    rt.observer.observe(document.body, {
+      subtree: true, childList: true, attributes: true, attributeFilter: ["aria-label"],
+    });
   }
   apply();
 })();"""
@@ -145,12 +169,63 @@ def aria_labels(labels: dict[str, str]) -> None:
     Streamlit writes inside them stays English whatever the language switch says, and
     text drawn by CSS is read by browsers but not by every checker. Drawn in the sidebar,
     where it leaves no gap; names are plain text (an attribute, never markup)."""
-    names = json.dumps(labels).replace("<", "\\u003c")  # no name can end the script
+    _name_script({"names": labels})
+
+
+# The English names Streamlit (1.67) gives its own controls, and our catalogue's key for
+# each: a Thai screen reader would otherwise read "Fullscreen" or "Show password" on a
+# Thai page. A name may go on ("Help for <label>", "Fullscreen: <image>"): the rest stays.
+STREAMLIT_NAMES = {
+    "Sidebar": "a11y.sidebar",
+    "App pages": "a11y.pages",
+    "Fullscreen": "a11y.fullscreen",
+    "Fullscreen: ": "a11y.fullscreen_of",
+    "Close fullscreen": "a11y.close_fullscreen",
+    "Exit fullscreen": "a11y.close_fullscreen",
+    "Download as CSV": "a11y.download_csv",
+    "Search": "a11y.search",
+    "Show/hide columns": "a11y.columns",
+    "Show password": "a11y.show_password",
+    "Hide password": "a11y.hide_password",
+    "Increment": "a11y.increment",
+    "Decrement": "a11y.decrement",
+    "Choose date": "a11y.choose_date",
+    "Open": "a11y.open",
+    "Close": "a11y.close",
+    "Clear all": "a11y.clear",
+    "Clear value": "a11y.clear",
+    "Help for ": "a11y.help_for",
+    "Remove ": "a11y.remove",
+    "Add files": "a11y.add_files",
+    "day, ": "a11y.day",
+    "month, ": "a11y.month",
+    "year, ": "a11y.year",
+}
+
+
+def speak_streamlit_in(lang_: str) -> None:
+    """Name Streamlit's own controls in the session's language (see STREAMLIT_NAMES);
+    drawn on every run from app.py, where the language is known."""
+    words = {
+        english: i18n.t(lang_, key)
+        for english, key in STREAMLIT_NAMES.items()
+        if lang_ != "en"  # Streamlit's own names are English: none to rename, some to give back
+    }
+    skip = {"[data-testid='stSkipToContent']": i18n.t(lang_, "a11y.skip")}  # named by its text
+    _name_script({"words": words, "names": skip})
+
+
+def _name_script(given: dict[str, dict[str, str]]) -> None:
+    names = json.dumps(given).replace("<", "\\u003c")  # no name can end the script
     with st.sidebar:
-        st.html(
-            f"<script>{_ARIA_LABELS % names}</script>",
-            unsafe_allow_javascript=True,
-        )
+        st.html(f"<script>{_ARIA_LABELS % names}</script>", unsafe_allow_javascript=True)
+
+
+def base_url() -> str:
+    """Where other laptops reach this app: ROUNDTABLE_BASE_URL, else this machine's room
+    address and the port this server really listens on (a plain `streamlit run
+    --server.port 9000` sets no PORT, and its links said 8501)."""
+    return links.base_url(port=int(st.get_option("server.port")))
 
 
 def client() -> str:
@@ -242,11 +317,14 @@ def show_flash() -> None:
         st.success(message, icon=":material/check_circle:")
 
 
-def workshop_caption(workshop: Workshop, *, with_title: bool = True) -> None:
-    """Title (optional), dates in the session's calendar, and phase, as one caption line."""
+def workshop_caption(
+    workshop: Workshop, *, with_title: bool = True, with_phase: bool = True
+) -> None:
+    """Title and phase (both optional), and dates in the session's calendar, as one line."""
     parts = [md(workshop.title)] if with_title else []
     parts.append(i18n.format_date_range(workshop.starts_on, workshop.ends_on, lang()))
-    parts.append(f"{tr('workshop.phase')}: {tr(f'phase.{workshop.phase}')}")
+    if with_phase:
+        parts.append(f"{tr('workshop.phase')}: {tr(f'phase.{workshop.phase}')}")
     st.caption(" · ".join(parts))
 
 

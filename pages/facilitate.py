@@ -25,11 +25,18 @@ if error := st.session_state.pop("facilitate_error", None):
 st.subheader(_ui.tr("facilitate.current", phase=_ui.tr(f"phase.{workshop.phase}")))
 _ui.countdown(workshop)
 
+# The choice starts at the current phase (also on coming back to this page, whose widgets'
+# state Streamlit dropped meanwhile), and goes back to it whenever the phase moved on (a
+# colleague, the CLI, the undo): a choice left on the old phase would send the workshop
+# back with the next click. Not on a submit's own run, whose choice is what was sent.
+current = Phase(workshop.phase)
+if st.session_state.get("phase_drawn_for") != current or "phase_select" not in st.session_state:
+    st.session_state["phase_select"] = current
+    st.session_state["phase_drawn_for"] = current
 with st.form("phase_form"):
     choice = st.radio(
         _ui.tr("facilitate.phase"),
         order,
-        index=order.index(Phase(workshop.phase)),
         format_func=lambda p: f"{order.index(p) + 1}. {_ui.tr(f'phase.{p.value}')}",
         key="phase_select",
         horizontal=True,
@@ -58,7 +65,7 @@ if st.button(_ui.tr(reveal_key), key="reveal_toggle"):
     st.rerun()
 
 st.subheader(_ui.tr("progress.title"))
-_progress_parts.grid(engine, workshop, version, key="facilitate_progress")
+_progress_parts.grid(engine, workshop, version)
 
 st.subheader(_ui.tr("facilitate.log"))
 st.caption(_ui.tr("facilitate.you_are", who=_board_parts.actor_name(who.actor)))

@@ -13,7 +13,7 @@ workshop = _ui.workshop()
 
 st.title(_ui.tr("join.title"))
 st.caption(_ui.tr("join.hint"))
-base = st.text_input(_ui.tr("join.base_url"), value=links.base_url(), key="join_base_url")
+base = st.text_input(_ui.tr("join.base_url"), value=_ui.base_url(), key="join_base_url")
 lang = _ui.lang()
 st.download_button(
     _ui.tr("join.cards"),
@@ -28,7 +28,9 @@ st.download_button(
     help=_ui.tr("join.cards_help"),
     on_click="ignore",  # no rerun racing the browser's fetch (see pages/_data_parts.py)
 )
-per_row = st.select_slider(_ui.tr("join.size"), options=[2, 3, 4, 5], value=4, key="join_qr_size")
+# A row of radio buttons, not a select slider: a screen reader announced the slider's label
+# twice, and "4" on a slider did not say four of what.
+per_row = st.radio(_ui.tr("join.size"), [2, 3, 4, 5], index=2, horizontal=True, key="join_qr_size")
 
 viewer_link = links.view_link(base, workshop.view_code)
 st.subheader(_ui.tr("join.viewer"))

@@ -36,11 +36,12 @@ _present_parts.controls(ss["slide"], slides)
 
 if ss["slide"] == 0:
     st.header(_ui.md(workshop.title))
-    _ui.workshop_caption(workshop, with_title=False)
-    _present_parts.join_screen(links.view_link(links.base_url(), workshop.view_code))
+    # The controls above already say the phase, on every slide.
+    _ui.workshop_caption(workshop, with_title=False, with_phase=False)
+    _present_parts.join_screen(links.view_link(_ui.base_url(), workshop.view_code))
 elif ss["slide"] == 1:
     st.header(_ui.tr("progress.title"))
-    _progress_parts.grid(engine, workshop, version, key="present_progress", big=True)
+    _progress_parts.grid(engine, workshop, version, big=True)
 else:
     entry = ranked[ss["slide"] - FIRST_THEME]
     board = themes.board(engine, workshop.id)  # type: ignore[arg-type]

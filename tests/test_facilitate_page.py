@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+import pandas as pd
 import pytest
 
 from models import issues, phases, themes, workshops
@@ -32,6 +35,23 @@ def test_phase_change_with_countdown_is_logged_and_undone(demo) -> None:
     at.button(key="facilitate_undo").click().run()
     assert workshops.get_workshop(engine, workshop_id=workshop.id).phase == "collect"
     assert at.dataframe[-1].value.iloc[1]["เลิกทำแล้ว"] == "✓"
+
+
+def test_phase_choice_follows_a_change_made_elsewhere(demo) -> None:
+    """Another facilitator moves the phase: this page's choice must not stay on the old
+    one (its next click would send the workshop back)."""
+    engine, workshop = demo
+    at = run_page("facilitate", Identity(Role.FACILITATOR))
+    assert at.radio(key="phase_select").value == Phase.COLLECT
+    phases.set_phase(engine, actor="colleague", workshop_id=workshop.id, phase=Phase.GROUP)
+    at.run()  # what following the room does
+    assert at.radio(key="phase_select").value == Phase.GROUP
+    at.number_input(key="phase_minutes").set_value(5)  # this session's own edit, not sent
+    at.radio(key="phase_select").set_value(Phase.VOTE)
+    at.button(key="FormSubmitter:phase_form-เปลี่ยนขั้นตอน").click().run()
+    assert not at.exception and not at.warning
+    assert workshops.get_workshop(engine, workshop_id=workshop.id).phase == "vote"
+    assert at.radio(key="phase_select").value == Phase.VOTE
 
 
 def test_reveal_lets_groups_see_each_other(demo) -> None:
@@ -105,7 +125,9 @@ def test_room_progress_at_a_glance(demo) -> None:
     )
     at = run_page("facilitate", Identity(Role.FACILITATOR))
     assert not at.exception
-    grid = at.dataframe[0].value
+    # A real HTML table (read cell by cell by a screen reader), read back by pandas.
+    (body,) = (h.proto.body for h in at.get("html") if "rt-progress" in h.proto.body)
+    grid = pd.read_html(io.StringIO(body), flavor="lxml")[0]
     assert list(grid.columns) == [
         "กลุ่ม",
         *(d.name for d in domains),

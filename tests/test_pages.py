@@ -217,7 +217,7 @@ def test_english_for_the_session_and_in_the_url(app_env) -> None:
     _app()
     _, groups = _demo(app_env)
     at = _app(join=groups[5].join_code, lang="en")
-    assert at.radio(key="lang").value == "en"
+    assert at.radio(key="language").value == "en"
     assert at.subheader[0].value == "Add an issue"
     assert at.query_params["lang"] == "en"
     thai = _app(join=groups[5].join_code)

@@ -62,6 +62,8 @@ def test_viewer_steps_through_themes(ranked_demo) -> None:
     at = _present(Identity(Role.VIEWER, workshop.id))
     assert not at.exception
     assert at.header[0].value.startswith("ประชุมพัฒนาประสิทธิภาพ")
+    # The phase once: the controls say it on every slide, the cover's caption no longer too.
+    assert sum("ขั้นตอนปัจจุบัน" in c.value for c in at.caption) == 1
     assert len(at.get("image")) == 1  # viewers get the follow-along QR only, no group codes
     prev = next(b for b in at.button if b.key == "present_prev")
     assert prev.disabled

@@ -726,7 +726,7 @@ def test_staff_workshop_picker_offers_only_real_workshops(app_db) -> None:
     at = _app(STAFF, {"workshop_id": 999_999})  # a stale or invented id
     assert not at.exception
     assert at.session_state["workshop_id"] == ws.id
-    assert at.sidebar.selectbox(key="workshop_id").options == [f"{ws.title} ({ws.slug})"]
+    assert at.sidebar.selectbox(key="workshop_choice").options == [f"{ws.title} ({ws.slug})"]
 
 
 def _free_port() -> int:

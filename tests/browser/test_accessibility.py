@@ -20,10 +20,12 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from models import access, issues, phases, recommendations, themes, votes, workshops
 from models.access import Identity
 from models.schema import Phase, Role
+from pages._ui import STREAMLIT_NAMES
 from tests.browser.conftest import ROOT, Server, _running_server, open_app, sign_in, wait_idle
 
 pytestmark = pytest.mark.browser
@@ -37,6 +39,16 @@ AUDIT = """async (tags) => {
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => ({ rule: v.id, impact: v.impact, help: v.help,
                    where: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
+}"""
+# The aria-labels Streamlit's own English names still give (pages/_ui.STREAMLIT_NAMES: a
+# key ending in a space is a prefix), and the skip link's name if it is still English.
+STILL_ENGLISH = """(words) => {
+  const found = [...document.querySelectorAll("[aria-label]")]
+    .map((el) => el.getAttribute("aria-label"))
+    .filter((l) => words.some((w) => (w.endsWith(" ") ? l.startsWith(w) : l === w)));
+  const skip = document.querySelector("[data-testid='stSkipToContent']");
+  if (skip && !skip.getAttribute("aria-label")) found.push(skip.textContent);
+  return found;
 }"""
 # Two animation frames: the layout for the new width has been computed and painted.
 LAID_OUT = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
@@ -154,7 +166,22 @@ def _audit_role(page: Page, server: Server, role: Role, names: list[str]) -> dic
             wait_idle(page)
             expect(page.locator("[data-testid='stException']")).to_have_count(0)
             _audit_widths(page, f"{name} ({phase.value})", found)
+            if english := _still_english(page):
+                found[f"{name} ({phase.value}): Streamlit's English names"] = english
     return found
+
+
+def _still_english(page: Page) -> list[str]:
+    """Streamlit's own English names left on this Thai page (renamed within a frame)."""
+    try:
+        page.wait_for_function(
+            f"(words) => ({STILL_ENGLISH})(words).length === 0",
+            arg=list(STREAMLIT_NAMES),
+            timeout=3_000,
+        )
+    except PlaywrightTimeout:
+        return list(page.evaluate(STILL_ENGLISH, list(STREAMLIT_NAMES)))
+    return []
 
 
 def _pages_of(role: Role) -> list[str]:
@@ -170,17 +197,38 @@ def _axe_installed() -> None:
     assert Path(AXE).is_file(), "axe-core missing: run scripts/ensure-test-tools"
 
 
+def _skip_link_words(page: Page) -> str:
+    """What the skip link shows when the first Tab reaches it (app.css draws its name in
+    the page's language over Streamlit's English words); empty unless it is seen."""
+    page.keyboard.press("Tab")
+    return str(
+        page.evaluate("""() => {
+          const el = document.activeElement;
+          if (el?.dataset.testid !== "stSkipToContent") return "";
+          if (el.getBoundingClientRect().width < 20) return "";  // focused yet unseen
+          const after = getComputedStyle(el, "::after").content;
+          return after.startsWith('"') ? JSON.parse(after) : el.innerText;
+        }""")
+    )
+
+
 def test_visitor_home_in_both_languages(page: Page, server: Server) -> None:
     """The start page and its tabs, in Thai and in English; `<html lang>` says which
     (the switch itself is clicked in the organizer's test)."""
     open_app(page, server.url)
     expect(page.locator("html")).to_have_attribute("lang", "th")
+    assert _skip_link_words(page) == "ข้ามไปยังเนื้อหาหลัก"
     found: dict[str, Any] = {}
     for tab in ("กลุ่มย่อย", "ผู้ดำเนินการ / ผู้จัด"):
         page.get_by_role("tab", name=tab).click()
         _audit_widths(page, f"home, tab {tab}", found)
+        if english := _still_english(page):
+            found[f"home, tab {tab}: Streamlit's English names"] = english
+    eye = page.locator(".st-key-staff_secret button")  # the password's show/hide eye
+    expect(eye).to_have_accessible_name("แสดงรหัสผ่าน")
     open_app(page, f"{server.url}/?lang=en")
     expect(page.locator("html")).to_have_attribute("lang", "en")
+    assert _skip_link_words(page) == "Skip to main content"
     _audit_widths(page, "home (en)", found)
     assert found == {}
 
@@ -194,6 +242,11 @@ def test_viewer_pages(page: Page, server: Server) -> None:
     workshop = workshops.get_workshop(server.engine, workshop_id=server.workshop_id)
     open_app(page, f"{server.url}/?view={workshop.view_code}")
     assert _audit_role(page, server, Role.VIEWER, _pages_of(Role.VIEWER)) == {}
+    page.goto(f"{server.url}/overview?view={workshop.view_code}")
+    wait_idle(page)
+    expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible()
+    # No plotly toolbar: its buttons were Tab stops with English names on every chart.
+    expect(page.locator("[data-testid='stPlotlyChart'] .modebar-btn")).to_have_count(0)
 
 
 def test_facilitator_pages(page: Page, server: Server) -> None:
@@ -210,8 +263,11 @@ def test_organizer_pages(page: Page, server: Server) -> None:
     assert page.url.split("?")[0].endswith("/organizer_data")
     for lang, name in (("th", "เลือกไฟล์"), ("en", "Choose a file")):
         if lang == "en":
-            page.locator(".st-key-lang").get_by_text("English", exact=True).click()
+            page.locator(".st-key-language").get_by_text("English", exact=True).click()
             wait_idle(page)
         expect(page.locator("html")).to_have_attribute("lang", lang)
         button = page.locator("[data-testid='stFileUploaderDropzone'] button").first
         expect(button).to_have_accessible_name(name)
+        # Streamlit's own names follow the switch both ways (pages/_ui.speak_streamlit_in).
+        sidebar = {"th": "แถบด้านข้าง", "en": "Sidebar"}[lang]
+        expect(page.locator("[data-testid='stSidebar']")).to_have_attribute("aria-label", sidebar)

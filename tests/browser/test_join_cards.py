@@ -59,3 +59,28 @@ def test_organizer_downloads_join_cards(page: Page, server: Any, tmp_path: Path)
     for group in groups:
         assert re.sub(r"\s+", "", unicodedata.normalize("NFKC", group.name)) in text
     assert all(link in text for link in expected)
+
+
+def test_join_page_links_and_qr_codes_per_row(page: Page, server: Any) -> None:
+    """The links use the port this server listens on (started without PORT, as here, they
+    said 8501); how many QR codes a row holds is a named radio group (a select slider was
+    announced with its label twice)."""
+    sign_in(page, server, "organizer")
+    page.locator("[data-testid='stSidebarNav']").get_by_role(
+        "link", name="ลิงก์และ QR เข้าร่วม", exact=True
+    ).click()
+    wait_idle(page)
+    port = server.url.rsplit(":", 1)[1]
+    base = page.locator(".st-key-join_base_url input")
+    expect(base).to_have_value(re.compile(rf"^http://[0-9.]+:{port}$"))
+    expect(page.get_by_text(f"{base.input_value()}/?view=", exact=False)).to_be_visible()
+    choice = page.get_by_role("radiogroup", name="จำนวน QR ต่อแถว")
+    expect(choice.get_by_role("radio", name="4")).to_be_checked()
+    cards = page.locator("[data-testid='stMain'] [data-testid='stHorizontalBlock']").filter(
+        has=page.locator("[data-testid='stImage']")
+    )
+    # The first row after the viewer's own link holds four groups' cards, then two.
+    for per_row in (4, 2):
+        choice.get_by_text(str(per_row), exact=True).click()
+        wait_idle(page)
+        expect(cards.nth(1).locator("[data-testid='stColumn']")).to_have_count(per_row)
