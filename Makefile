@@ -36,10 +36,13 @@ model: $(STAMP)
 test-tools:
 	scripts/ensure-test-tools
 
+# --dist loadscope: a module's tests stay on one worker (one module server each), and the
+# browser modules spread over the workers; plain `load` handed the first worker every
+# browser test in one batch (collection order), which ran ~590 s while the others idled.
 test: $(STAMP) test-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -q -n 4 --durations=30
+	$(BIN)/pytest -q -n 4 --dist loadscope --durations=30
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -48,6 +48,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+from benchmarks.figures import percentile  # noqa: E402
 from benchmarks.stclient import RunResult, Session  # noqa: E402
 from models import db, i18n, workshops  # noqa: E402
 from models.bootstrap import bootstrap  # noqa: E402
@@ -359,18 +360,13 @@ async def storm(target: Target, run: LoadRun, count: int, seconds: float, at: fl
 # -- measuring ------------------------------------------------------------------------
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def report(stats: Stats) -> None:
     print(f"{'action':<20}{'n':>7}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'errors':>8}")
     for action in sorted(set(stats.latencies) | set(stats.errors)):
         values = stats.latencies.get(action) or [0.0]
         print(
             f"{action:<20}{len(stats.latencies.get(action, [])):>7}"
-            f"{1000 * statistics.median(values):>9.0f}{1000 * _percentile(values, 0.95):>9.0f}"
+            f"{1000 * statistics.median(values):>9.0f}{1000 * percentile(values, 0.95):>9.0f}"
             f"{1000 * max(values):>9.0f}{stats.errors.get(action, 0):>8}"
         )
     print(f"errors: {sum(stats.errors.values())}")

@@ -37,6 +37,7 @@ from streamlit.runtime.scriptrunner.script_cache import ScriptCache  # noqa: E40
 from streamlit.testing.v1 import AppTest  # noqa: E402
 from streamlit.testing.v1 import app_test as _app_test  # noqa: E402
 
+from benchmarks.figures import percentile  # noqa: E402
 from benchmarks.seed import seed_workshop  # noqa: E402
 from models import db, phases, workshops  # noqa: E402
 from models.access import PAGE_ROLES, Identity  # noqa: E402
@@ -110,8 +111,7 @@ class Measured:
 
     @property
     def p95(self) -> float:
-        ordered = sorted(self.times_ms)
-        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        return percentile(self.times_ms, 0.95)
 
 
 def _identity(role: Role, workshop_id: int, group_id: int) -> Identity:

@@ -11,6 +11,7 @@ costly enough that a second run on PostgreSQL would only add minutes.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Iterator
@@ -20,8 +21,16 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
+from streamlit.components.v2 import manifest_scanner
 
 from models import db
+
+# AppTest scans every installed distribution's metadata for Streamlit components on each
+# run: 0.4 s of a 0.6 s page run here, most of the AppTest modules' time. What is installed
+# does not change during the session: the real scan runs once, its answer is reused.
+manifest_scanner.scan_component_manifests = functools.cache(
+    manifest_scanner.scan_component_manifests
+)
 
 # The suite never needs EmbeddingGemma: even where `make model` installed it, `auto` keeps
 # the bundled model here (tests/test_model_install.py loads the real one when installed).

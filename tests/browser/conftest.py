@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
 from sqlalchemy.engine import Engine
 
 from models import db, workshops
@@ -51,16 +51,60 @@ expect.set_options(timeout=15_000)
 
 
 # Installed in every page `new_page` opens, before the app's own scripts: when the app's
-# state (script running or not, connection) last changed, and when the page last sent
-# the server a message (a click, a committed input, a page switch: each starts a run).
+# state (script running or not, connection) last changed, when the page last sent the
+# server a message (a click, a committed input, a page switch: each starts a run), and
+# whether the last run ended early for another (st.rerun, st.switch_page): the page shows
+# "not running" between the two, for longer than the quiet time on a starved server.
+# `finished` reads the one field it needs of Streamlit's ForwardMsg (protobuf):
+# script_finished, field 6, a varint; FINISHED_EARLY_FOR_RERUN is 2.
 TRACK_RUNS = """(() => {
   if (window.__runs) return;
-  const runs = { state: "", changedAt: performance.now(), sentAt: 0, settledAt: 0 };
+  const runs = {
+    state: "", changedAt: performance.now(), sentAt: 0, settledAt: 0, rerunDue: false,
+  };
   window.__runs = runs;
   const send = WebSocket.prototype.send;
   WebSocket.prototype.send = function (data) {
     runs.sentAt = performance.now();
     return send.call(this, data);
+  };
+  const finished = (data) => {  // script_finished's status, or -1
+    if (!(data instanceof ArrayBuffer)) return -1;
+    const bytes = new Uint8Array(data);
+    let at = 0;
+    const varint = () => {
+      let value = 0, shift = 0, byte = 0;
+      do {
+        byte = bytes[at++];
+        value += (byte & 0x7f) * 2 ** shift;
+        shift += 7;
+      } while (byte & 0x80 && at < bytes.length);
+      return value;
+    };
+    while (at < bytes.length) {
+      const tag = varint(), field = Math.floor(tag / 8), wire = tag % 8;
+      if (wire === 0) {
+        const value = varint();
+        if (field === 6) return value;
+      } else if (wire === 2) {
+        const length = varint(); // not `at += varint()`: that reads `at` before the call
+        at += length;
+      } else if (wire === 1) at += 8;
+      else if (wire === 5) at += 4;
+      else return -1;
+    }
+    return -1;
+  };
+  window.WebSocket = class extends WebSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (event) => {
+        const status = finished(event.data);
+        if (status === -1) return;
+        runs.rerunDue = status === 2;  // the next run's end clears it
+        runs.changedAt = performance.now();
+      });
+    }
   };
   const note = () => {
     const app = document.querySelector("[data-testid='stApp']");
@@ -77,16 +121,24 @@ TRACK_RUNS = """(() => {
     attributeFilter: ["data-test-script-state", "data-test-connection-state"],
   });
 })();"""
-# Settled: connected, no script running, nothing changed for `quiet` ms (a run that ends
-# in st.rerun() or st.switch_page() starts the next within ~50-80 ms), and whatever the
-# page sent since the last settle has been answered by a change of state. A message that
-# starts no run (none seen so far) is given up on after `patience` ms.
+# Settled: connected, no script running, nothing changed for `quiet` ms, no run due after
+# one that ended early for it (st.rerun(), st.switch_page(): the next starts within ~50-80
+# ms on a quiet machine, but a starved server sat idle between them for longer than the
+# quiet time, and a fresh server's first viewer found no dashboard), the app's style in
+# effect (on a loaded machine a fresh page sat idle and unstyled for ~300 ms after its
+# first runs, which failed a focus check in CI), and whatever the page sent since the last
+# settle has been answered by a change of state. A missing style, like a message that
+# starts no run (none seen so far), is given up on after `patience` ms: for the test's
+# own checks to find, not to hang on.
 SETTLED = """([quiet, patience]) => {
   const runs = window.__runs;
   if (!runs) return false;
   const now = performance.now();
   runs.waitingSince ??= now;
   if (runs.state !== "notRunning CONNECTED" || now - runs.changedAt < quiet) return false;
+  if (runs.rerunDue && now - runs.waitingSince < patience) return false; // the next run is due
+  const styled = getComputedStyle(document.documentElement).getPropertyValue("--roundtable-style");
+  if (!styled && now - runs.waitingSince < patience) return false; // app.css not drawn yet
   const unanswered = runs.sentAt > runs.settledAt && runs.changedAt < runs.sentAt;
   if (unanswered && now - runs.waitingSince < patience) return false;
   runs.settledAt = now;
@@ -104,9 +156,31 @@ def wait_idle(page: Page, *, timeout: float = 30_000) -> None:
     )
 
 
+# A server's first visitor waits for its imports (pandas, plotly, the models) and first
+# builds: seconds on a quiet machine, over 30 s in a full suite on a loaded 2-core machine.
+COLD_START_MS = 90_000
+
+
 def open_app(page: Page, url: str) -> None:
     page.goto(url)
     wait_idle(page)
+    _no_exception(page, url)
+
+
+def open_cold(page: Page, url: str, ready: Locator) -> None:
+    """Open `url` as a fresh server's first visitor, and wait until `ready` shows.
+
+    `ready` first, not idleness alone: the first run hands over to the role's page
+    (st.switch_page), and a starved server can sit idle between the two runs for longer
+    than wait_idle's quiet time, which then returns before the page is drawn.
+    """
+    page.goto(url)
+    expect(ready).to_be_visible(timeout=COLD_START_MS)
+    wait_idle(page, timeout=COLD_START_MS)
+    _no_exception(page, url)
+
+
+def _no_exception(page: Page, url: str) -> None:
     shown = page.locator("[data-testid='stException']")
     try:
         expect(shown).to_have_count(0)

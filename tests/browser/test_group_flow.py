@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from models import issues, workshops
-from tests.browser.conftest import open_app, sign_in, submit_issue, wait_idle
+from tests.browser.conftest import open_app, open_cold, sign_in, submit_issue, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -149,19 +149,25 @@ def test_group_link_works_as_first_request_after_restart(page: Page, fresh_serve
     Streamlit routes a process's runs through the `pages/` folder (MPA v1) until some run
     has called `st.navigation`, so this first request must still go through app.py.
     """
-    # KNOWN FAILING (app bug, reported to the owner of app.py/pages/): because the folder
-    # is named `pages/`, Streamlit's PagesManager.uses_pages_directory starts True and
-    # every run goes through `_mpa_v1`, which runs pages/group_issues.py directly without
-    # app.py, until some session opens `/`. The group sees "ไม่มีสิทธิ์ทำรายการนี้" and a
-    # sidebar listing every file in pages/ (organizer_*, facilitate, ui, ...). Renaming
-    # the folder (e.g. `views/`) made this test pass in a scratch copy.
     code = fresh_server.join_codes[GROUP]
-    open_app(page, f"{fresh_server.url}/group_issues?join={code}")
-    expect(heading(page, GROUP)).to_be_visible()
+    open_cold(page, f"{fresh_server.url}/group_issues?join={code}", heading(page, GROUP))
     expect(page.locator(".st-key-new_statement textarea")).to_be_visible()
     nav = page.locator("[data-testid='stSidebarNav']")
     for name in STAFF_ONLY:
         expect(nav.locator(f"a[href$='/{name}']"), name).to_have_count(0)
+
+
+def test_first_visitor_after_restart_switches_language(page: Page, fresh_server: Any) -> None:
+    """The start page as a server's first request: the language switch's first click
+    counts (that run gives the sidebar's widgets other ids than later runs: app.py `_take`)."""
+    open_cold(page, fresh_server.url, page.locator(".st-key-language"))
+    page.locator(".st-key-language").get_by_text("English", exact=True).click()
+    wait_idle(page)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("tab", name="Breakout group")).to_be_visible()
+    page.locator(".st-key-language").get_by_text("ไทย", exact=True).click()
+    wait_idle(page)
+    expect(page.locator("html")).to_have_attribute("lang", "th")
 
 
 def test_a_typed_page_address_opens_that_page(page: Page, server: Any) -> None:

@@ -29,11 +29,13 @@ from playwright.sync_api import Locator, Page, expect
 from models import issues, phases, recommendations, themes, workshops
 from models.schema import Phase, utcnow
 from tests.browser.conftest import (
+    ARTIFACTS,
     ROOT,
     Server,
     _free_port,
     _healthy,
     _running_server,
+    _tail,
     open_app,
     sign_in,
     wait_idle,
@@ -122,6 +124,7 @@ def test_phase_change_while_typing_keeps_the_text(
 
     phases.set_phase(room.engine, actor="test", workshop_id=room.workshop_id, phase=Phase.COLLECT)
     expect(closed).to_have_count(0, timeout=FOLLOW)
+    wait_idle(group)  # mid-rerun, Streamlit still shows the old form beside the new one
     expect(statement(group)).to_have_value(typed)
     group.get_by_role("button", name=SAVE).click()
     wait_idle(group)
@@ -169,6 +172,9 @@ class Link:
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
         self.up = True
         self.open: list[socket.socket] = []
+        # A connection accepted while `drop` runs is either registered before it (and
+        # dropped) or refused after it: none slips through between the two.
+        self.lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -177,11 +183,13 @@ class Link:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            if not self.up:
+            with self.lock:
+                upstream = socket.create_connection(self.target) if self.up else None
+                if upstream is not None:
+                    self.open += [client, upstream]
+            if upstream is None:
                 client.close()
                 continue
-            upstream = socket.create_connection(self.target)
-            self.open += [client, upstream]
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
 
@@ -198,11 +206,12 @@ class Link:
                     end.shutdown(socket.SHUT_RDWR)
 
     def drop(self) -> None:
-        self.up = False
-        for end in self.open:
-            with contextlib.suppress(OSError):
-                end.shutdown(socket.SHUT_RDWR)
-        self.open.clear()
+        with self.lock:
+            self.up = False
+            for end in self.open:
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+            self.open.clear()
 
     def restore(self) -> None:
         self.up = True
@@ -210,6 +219,23 @@ class Link:
     def close(self) -> None:
         self.drop()
         self.listener.close()
+
+
+def _drop_until_disconnected(page: Page, link: Link, *, seconds: float = 15) -> None:
+    """Drop the link until the page sees it: in one of six full suite runs the page stayed
+    connected for 15 s after a single drop (a connection accepted while the drop ran
+    could slip past it then; `Link` now takes a lock, and this drops again regardless)."""
+    deadline = time.monotonic() + seconds
+    drops = 0
+    while time.monotonic() < deadline:
+        link.drop()
+        drops += 1
+        if connection(page) != "CONNECTED":
+            if drops > 1:
+                print(f"the page disconnected after {drops} drops")
+            return
+        time.sleep(0.25)
+    pytest.fail(f"the page stayed connected through {drops} drops in {seconds:.0f} s")
 
 
 def connection(page: Page) -> str:
@@ -226,10 +252,7 @@ def test_offline_then_online_then_save_stores_once(page: Page, room: Server) -> 
         statement(page).fill(typed)
 
         page.context.set_offline(True)
-        link.drop()
-        expect(page.locator("[data-testid='stApp']")).not_to_have_attribute(
-            "data-test-connection-state", "CONNECTED"
-        )
+        _drop_until_disconnected(page, link)
         page.get_by_role("button", name=SAVE).click(force=True)  # pressed while offline
         time.sleep(OFFLINE_SECONDS)  # the scenario: half a minute without a network
         assert connection(page) != "CONNECTED"
@@ -296,9 +319,22 @@ def test_server_restart_keeps_the_text(page: Page, room: Server) -> None:
         server = _serve(room, port)
         wait_idle(page, timeout=60_000)  # reconnected to the new process
         expect(statement(page)).to_have_value(typed)
-        page.get_by_role("button", name=SAVE).click()
+        # The new process's first runs come in a quick series (its imports, the page's own
+        # hand-over); in two of seven full-suite runs a click in between was not answered.
+        # What is checked is that the text survives and saves once, so click when settled.
+        save = page.get_by_role("button", name=SAVE)
+        expect(save).to_be_enabled()
+        page.wait_for_timeout(1_000)
         wait_idle(page)
-        expect(statement(page)).to_have_value("")
+        save.click()
+        wait_idle(page)
+        try:
+            expect(statement(page)).to_have_value("")
+        except AssertionError:  # the page as it was then, and what the new process said
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "restart-after-save.png"), full_page=True)
+            log = room.log.with_name(f"restart-{port}.log")
+            pytest.fail(f"the save after the restart did not go through:\n{_tail(log, 60)}")
         assert stored(room, typed) == [typed]
     finally:
         _stop(server)
@@ -328,12 +364,17 @@ def test_recommendation_typed_when_the_phase_moves_on_is_kept(
     phases.set_phase(room.engine, actor="test", workshop_id=room.workshop_id, phase=Phase.PRESENT)
     closed = group.locator("[data-testid='stAlert']", has_text="ยังไม่เปิดให้กลุ่มเสนอข้อเสนอแนะ")
     expect(closed).to_be_visible(timeout=FOLLOW)
+    # The notice moves the form one place down: until that run ends the browser shows the
+    # new form beside the old, fading one (Streamlit's stale elements). Under load a check
+    # in between found two text areas; what counts is the page once drawn.
+    wait_idle(group)
     expect(text).to_have_value(typed)
     propose = group.get_by_role("button", name="ส่งข้อเสนอแนะ")
     expect(propose).to_be_disabled()
 
     phases.set_phase(room.engine, actor="test", workshop_id=room.workshop_id, phase=Phase.RECOMMEND)
     expect(closed).to_have_count(0, timeout=FOLLOW)
+    wait_idle(group)
     expect(text).to_have_value(typed)
     propose.click()
     wait_idle(group)

@@ -20,6 +20,7 @@ from models.schema import Role
 from tests.browser.conftest import (
     as_staff,
     open_app,
+    open_cold,
     sign_in,
     staff_cookie,
     submit_issue,
@@ -134,7 +135,7 @@ def test_sign_out_ends_the_role_and_revokes_the_token(
     _no_staff_page(page, "staff page by address after sign-out")
 
     # The other tab loses the role on its next run (here: switching the language).
-    second.locator(".st-key-lang").get_by_text("English").click()
+    second.locator(".st-key-language").get_by_text("English").click()
     wait_idle(second)
     _no_staff_page(second, "the other tab after sign-out")
     expect(second.locator(JOIN_FORM)).to_be_visible()
@@ -228,7 +229,9 @@ def test_no_secret_in_the_server_log(page: Page, fresh_server: Any) -> None:
     wrote to stdout and stderr: no PIN, password or token."""
     # The first request after a start goes through Streamlit's old multipage routing
     # (pages/ served by file name) until a session has run app.py: a staff path by name.
-    _refused(page, f"{fresh_server.url}/organizer_data")
+    refused = f"{fresh_server.url}/organizer_data"
+    open_cold(page, refused, page.locator(JOIN_FORM))
+    _no_staff_page(page, refused)
     tokens = []
     for role in ("facilitator", "organizer"):
         sign_in(page, fresh_server, role)
