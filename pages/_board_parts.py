@@ -169,6 +169,12 @@ def base(engine: Engine, who: Identity, workshop: Workshop, version: views.Versi
     return {"engine": engine, "actor": who.actor, "workshop_id": workshop.id, "seen": seen}
 
 
+def _theme_placeholder(options: dict[int, str]) -> str:
+    """What an empty theme select says: to choose one, or that there is none to choose (it
+    said "no other theme yet" beside a list that held the theme just created)."""
+    return _ui.tr("board.pick_theme" if options else "board.no_themes")
+
+
 def selection_actions(base: dict[str, Any], titles: dict[int, str], closed: bool) -> None:
     """The actions on the selected issues; `closed` (grouping not allowed now) disables them."""
     st.text_input(_ui.tr("board.numbers"), key="board_numbers", placeholder="12, 15, 18")
@@ -195,7 +201,7 @@ def selection_actions(base: dict[str, Any], titles: dict[int, str], closed: bool
         list(titles),
         format_func=titles.get,
         key="board_move_target",
-        placeholder=_ui.tr("board.no_themes"),
+        placeholder=_theme_placeholder(titles),
     )
     move.button(
         _ui.tr("board.move"),
@@ -297,7 +303,7 @@ def theme_card(
             list(others),
             format_func=others.get,
             key=f"theme_merge_{theme.id}",
-            placeholder=_ui.tr("board.no_themes"),
+            placeholder=_theme_placeholder(others),
         )
         merge.button(
             _ui.tr("board.merge"),

@@ -39,10 +39,14 @@ def test_board_lists_every_issue_and_builds_a_theme(demo) -> None:
     assert not at.exception
     assert any("16 จาก 16" in c.value for c in at.caption)  # "แสดง 16 จาก 16 ประเด็น"
     ids = [i.id for i in themes.board(engine, workshop.id).ungrouped]
+    assert at.selectbox(key="board_move_target").placeholder == "ยังไม่มีประเด็นหลักอื่น"
     at.text_input(key="board_numbers").input(f"{ids[0]}, {ids[5]} และ {ids[9]}")
     at.text_input(key="board_new_title").input("ครูและบุคลากรไม่เพียงพอ")
     _button(at, "board_create").click().run()
     assert not at.exception
+    # The select drawn before the first theme holds none: it asks for one, now there is one.
+    move = at.selectbox(key="board_move_target")
+    assert (move.value, move.placeholder) == (None, "เลือกประเด็นหลัก")
     (view,) = themes.board(engine, workshop.id).themes
     assert view.theme.title == "ครูและบุคลากรไม่เพียงพอ"
     assert sorted(i.id for i in view.issues) == sorted([ids[0], ids[5], ids[9]])

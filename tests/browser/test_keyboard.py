@@ -246,9 +246,17 @@ def test_facilitator_and_group_by_keyboard(desk: Page, browser: Browser, room: S
     # Move two more into it (the only theme: the select already holds it), then undo.
     tab_to(page, ".st-key-board_numbers input", back=True)
     page.keyboard.type(f"{third} {fourth}")
-    # The select was drawn before the first theme existed, so it holds none yet: pick it.
     tab_to(page, ".st-key-board_move_target input")
+    # Leaving the field committed it: the page says what is picked (a run that could still
+    # redraw the select under the open list has ended).
+    expect(page.get_by_text(f"เลือกไว้ 2 ประเด็น: {third}, {fourth}")).to_be_visible()
+    # The select was drawn before the first theme existed, so it holds none yet and asks
+    # for one: open its list, wait for the theme to be offered, take it.
+    expect(page.locator(".st-key-board_move_target input")).to_have_attribute(
+        "placeholder", "เลือกประเด็นหลัก"
+    )
     page.keyboard.press("ArrowDown")
+    expect(page.get_by_role("option", name="ภาระงานครูนอกเหนือการสอน")).to_be_visible()
     press(page, "Enter")
     expect(page.locator(".st-key-board_move_target input")).to_have_value("ภาระงานครูนอกเหนือการสอน")
     tab_to(page, ".st-key-board_move button")
