@@ -7,6 +7,9 @@ and other groups' issues are one table rather than three elements each.
 
 from __future__ import annotations
 
+from pages import _startup  # noqa: F401  (first, see pages/_startup.py)
+
+# isort: split
 import math
 import time
 

@@ -6,6 +6,9 @@ a title alone.
 
 from __future__ import annotations
 
+from pages import _startup  # noqa: F401  (first, see pages/_startup.py)
+
+# isort: split
 import streamlit as st
 
 from models import phases, views, votes, workshops

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pages import _startup  # noqa: F401  (first, see pages/_startup.py)
+
+# isort: split
 import streamlit as st
 
 from models import access

@@ -3,6 +3,9 @@ mapping (all rows or none), and restoring a workshop from a backup (all or nothi
 
 from __future__ import annotations
 
+from pages import _startup  # noqa: F401  (first, see pages/_startup.py)
+
+# isort: split
 import streamlit as st
 
 from pages import _data_parts, _ui

@@ -7,6 +7,9 @@ anyone act as that group, so group codes go on printed cards, never on the proje
 
 from __future__ import annotations
 
+from pages import _startup  # noqa: F401  (first, see pages/_startup.py)
+
+# isort: split
 import streamlit as st
 
 from models import dashboard, i18n, links, recommendations, themes, views

@@ -3,6 +3,9 @@ delete."""
 
 from __future__ import annotations
 
+from pages import _startup  # noqa: F401  (first, see pages/_startup.py)
+
+# isort: split
 import time
 from collections.abc import Callable
 from functools import partial
