@@ -10,8 +10,11 @@ partially initialized module", shown to a group as "This app has encountered an 
 
 app.py and every page import this module first. The first thread imports all of it under
 this module's import lock; the others wait on that lock, holding none of their own, and
-then import nothing new (`tests/test_startup.py` checks both). What a page imports only
-inside a function is not covered: none of it is a package that imports itself in a cycle.
+then import nothing new (`tests/test_startup.py` checks both). Imports made only inside a
+function are not covered: scipy, networkx and scikit-learn for the facilitator's grouping
+suggestions, the sentence model's packages in its loader thread. Each is reached by one
+person's action or one thread, not by every reconnecting screen at once, and loading them
+here would cost every process their memory.
 """
 
 # ruff: noqa: F401  (imported for their side effect: loaded, once)
