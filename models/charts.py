@@ -57,6 +57,8 @@ TEMPLATE: Spec = {"layout": {"xaxis": GRID, "yaxis": GRID}}
 LABEL_WIDTH = 22  # characters on one line of an axis label (two lines at most)
 TITLE_WIDTH = 30  # characters on one line of a chart's title
 TITLE_PT = 22
+TITLE_ROW_PX = 34  # top margin per line of title
+TITLE_ROW_HEIGHT = 30  # what the figure grows per line of title beyond the first
 
 
 _THAI = re.compile("[\u0e00-\u0e7f]")
@@ -125,8 +127,8 @@ def _spec(
             "template": TEMPLATE,
             "title": {"text": heading, "font": {"size": TITLE_PT}, "x": 0.02, "xanchor": "left"},
             "font": FONT,
-            "height": height + 30 * (rows - 1),
-            "margin": {"l": 10, "r": 10, "t": top + 34 * rows, "b": 10},
+            "height": height + TITLE_ROW_HEIGHT * (rows - 1),
+            "margin": {"l": 10, "r": 10, "t": top + TITLE_ROW_PX * rows, "b": 10},
             "plot_bgcolor": "white",
             "paper_bgcolor": "white",
             "hoverlabel": {"font": {"size": 18}},
@@ -134,6 +136,25 @@ def _spec(
             "yaxis": axis(yaxis),
         },
     }
+
+
+def align_titles(specs: list[Spec]) -> None:
+    """Give charts shown side by side titles of as many lines (in place), so their plots
+    start level: one title wrapping to two lines pushed its plot 34 px below its
+    neighbour's. A shorter title gets empty lines (plotly centres a title's lines in the
+    top margin, so equal lines in equal room put the first lines level too), and what
+    `_spec` gives each line of title."""
+    rows = [_title_rows(spec) for spec in specs]
+    for spec, own in zip(specs, rows, strict=True):
+        extra = max(rows) - own
+        layout = spec["layout"]
+        layout["title"]["text"] += "<br>\u00a0" * extra  # a line holding a no-break space
+        layout["margin"]["t"] += TITLE_ROW_PX * extra
+        layout["height"] += TITLE_ROW_HEIGHT * extra
+
+
+def _title_rows(spec: Spec) -> int:
+    return str(spec["layout"]["title"]["text"]).count("<br>") + 1
 
 
 def _empty(spec: Spec, message: str) -> Spec:

@@ -35,6 +35,9 @@ CHARTS = (
 # Shown across the whole page: a group × domain grid needs the width for its column
 # headers (in half a 1366 px screen, four Thai domain names ran into one another).
 WIDE = frozenset({"heatmap"})
+# The others, two by two in one row (pages/overview.py), in CHARTS's order: each pair's
+# titles take as many lines (charts.align_titles), so their plots start level.
+PAIRS = tuple(zip(*[iter(name for name in CHARTS if name not in WIDE)] * 2, strict=True))
 
 
 VERSION_TTL = 0.5  # seconds: all open tabs in this process share one query per half second
@@ -114,6 +117,8 @@ def snapshot(engine: Engine, workshop_id: int, at_version: int, lang: str) -> Sn
         "bubble": charts.impact_feasibility_spec(ranked, lang),
         "words": charts.frequent_words_spec(words, lang),
     }
+    for pair in PAIRS:
+        charts.align_titles([specs[name] for name in pair])
     frozen: dict[str, go.Figure] = {name: FrozenFigure(spec) for name, spec in specs.items()}
     return Snapshot(
         summary,

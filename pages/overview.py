@@ -38,11 +38,11 @@ def _live() -> None:
         )
         st.metric(_ui.tr("dashboard.themes"), now.theme_count)
         st.metric(_ui.tr("dashboard.votes"), now.votes_cast)
-    left, right = st.columns(2)
-    halves = [name for name in dashboard.CHARTS if name not in dashboard.WIDE]
-    for index, name in enumerate(halves):
-        where = left if index % 2 == 0 else right
-        _chart_parts.chart(where, name, now.figures[name], now.tables[name])
+    # A row per pair, not two columns of three: a chart or caption taller than its
+    # neighbour pushed every chart below it out of line with the other column.
+    for pair in dashboard.PAIRS:
+        for where, name in zip(st.columns(2), pair, strict=True):
+            _chart_parts.chart(where, name, now.figures[name], now.tables[name])
     for name in dashboard.CHARTS:
         if name in dashboard.WIDE:
             _chart_parts.chart(st, name, now.figures[name], now.tables[name])

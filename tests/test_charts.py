@@ -141,6 +141,22 @@ def test_titles_wrap_and_make_room(engine: Engine) -> None:
     assert spec["layout"]["margin"]["t"] >= 34 * len(lines)
 
 
+def test_titles_side_by_side_get_the_same_room() -> None:
+    """One title on one line, its neighbour's on two: both plots start and end level."""
+    short = charts._spec([], "คำถามสั้น")
+    long = charts._spec([], "ผลกระทบ × ความเป็นไปได้ (ขนาด = คะแนนเสียง) ของทุกประเด็นหลัก")
+    assert [charts._title_rows(spec) for spec in (short, long)] == [1, 2]
+    charts.align_titles([short, long])
+
+    def plot(spec: charts.Spec) -> tuple[int, int]:  # the plot's top and bottom, from the top
+        layout = spec["layout"]
+        return layout["margin"]["t"], layout["height"] - layout["margin"]["b"]
+
+    assert plot(short) == plot(long)
+    assert [charts._title_rows(spec) for spec in (short, long)] == [2, 2]
+    go.Figure(short)
+
+
 def test_an_english_word_is_not_cut_to_fit() -> None:
     """'General administration' under a column: two lines, not 'administra' + 'tion'."""
     assert charts.label("General administration", width=10, lines=3) == "General<br>administration"

@@ -49,6 +49,8 @@ def test_snapshot_is_shared_per_version_and_correct(engine) -> None:
     assert dashboard.snapshot(engine, workshop.id, version, "th") is snap  # built once
     assert (snap.summary.issue_count, snap.theme_count, snap.votes_cast) == (3, 1, 3)
     assert set(snap.figures) == set(dashboard.CHARTS)
+    top = {name: figure.to_dict()["layout"]["margin"]["t"] for name, figure in snap.figures.items()}
+    assert top["top_themes"] == top["bubble"] > top["by_domain"]  # the bubble's title wraps
     trace = {name: figure.to_dict()["data"][0] for name, figure in snap.figures.items()}
     assert trace["heatmap"]["z"] == [[1, 0], [1, 1], [0, 0]]
     assert trace["participation"]["text"] == ["2/3", "1/3"]
