@@ -109,6 +109,30 @@ def tab_to(page: Page, selector: str, text: str | None = None, *, back: bool = F
     raise AssertionError(f"no Tab stop matches {selector} {text or ''}: {seen}")
 
 
+def choose(page: Page, select: str, option: str, *, tries: int = 3) -> None:
+    """In the select at `select` (focused, or reached by Tab), open the list, wait for
+    `option`, take it with Enter.
+
+    The page's background refresh (the follow fragment, every 2 s) now and then takes the
+    focus off a select, to the page's body: seen in about one run in six of this module
+    after the accessibility audit, with no blur() call, the element still in the page
+    (docs/accessibility.md, known gaps). A keyboard user then Tabs back to it and tries
+    again; so does this, at most `tries` times.
+    """
+    for _ in range(tries):
+        if not page.evaluate(FOCUS, [select, None]).get("match"):
+            tab_to(page, select)
+        page.keyboard.press("ArrowDown")
+        try:
+            expect(page.get_by_role("option", name=option)).to_be_visible(timeout=5_000)
+            press(page, "Enter")
+            expect(page.locator(select)).to_have_value(option, timeout=5_000)
+            return
+        except AssertionError:
+            page.keyboard.press("Escape")  # a list left open
+    raise AssertionError(f"{select}: {option} not taken in {tries} tries")
+
+
 def press(page: Page, key: str) -> None:
     page.keyboard.press(key)
     wait_idle(page)
@@ -255,10 +279,7 @@ def test_facilitator_and_group_by_keyboard(desk: Page, browser: Browser, room: S
     expect(page.locator(".st-key-board_move_target input")).to_have_attribute(
         "placeholder", "เลือกประเด็นหลัก"
     )
-    page.keyboard.press("ArrowDown")
-    expect(page.get_by_role("option", name="ภาระงานครูนอกเหนือการสอน")).to_be_visible()
-    press(page, "Enter")
-    expect(page.locator(".st-key-board_move_target input")).to_have_value("ภาระงานครูนอกเหนือการสอน")
+    choose(page, ".st-key-board_move_target input", "ภาระงานครูนอกเหนือการสอน")
     tab_to(page, ".st-key-board_move button")
     press(page, "Enter")
     said(page, "ย้ายแล้ว")
